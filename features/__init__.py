@@ -1,0 +1,17 @@
+"""Turning raw media into float32 [T, D] arrays."""
+from .audio import AUDIO_EXTENSIONS, MAX_SECONDS, SAMPLE_RATE, find_audio_files, load_audio, resample
+from .errors import InputError
+from .spectral import SpectralConfig, cmvn, spectral_features
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "MAX_SECONDS",
+    "SAMPLE_RATE",
+    "InputError",
+    "SpectralConfig",
+    "cmvn",
+    "find_audio_files",
+    "load_audio",
+    "resample",
+    "spectral_features",
+]

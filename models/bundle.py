@@ -1,0 +1,103 @@
+"""A model bundle is a folder: ``config.json`` (dims, features, tokenizer, provenance, metrics) and
+``model.safetensors``. Loading never unpickles; bundled models load by name, any bundle by path."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .sequence_model import ModelDims, SequenceModel
+from .tokenizer import CharTokenizer
+
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+DEFAULT_SPEECH_MODEL = "digits-commands"
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class BundleError(ValueError):
+    """A model name or folder that cannot be loaded; the message is one line for the user."""
+
+
+@dataclass
+class ModelBundle:
+    path: Path
+    config: dict
+    model: SequenceModel
+    tokenizer: CharTokenizer | None
+
+    @property
+    def name(self) -> str:
+        return self.config.get("name", self.path.name)
+
+
+def bundled_model_names() -> list[str]:
+    return sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / CONFIG_FILE).is_file()) if PRETRAINED_DIR.is_dir() else []
+
+
+def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
+    """A folder path as given, else the bundled model of that name."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path
+    if str(name_or_path) in bundled_model_names():
+        return PRETRAINED_DIR / str(name_or_path)
+    raise BundleError(
+        f"{name_or_path}: not a model folder nor a bundled model (bundled: {', '.join(bundled_model_names()) or 'none'})"
+    )
+
+
+def read_bundle_config(name_or_path: str | os.PathLike) -> dict:
+    path = resolve_bundle(name_or_path)
+    try:
+        return json.loads((path / CONFIG_FILE).read_text())
+    except FileNotFoundError:
+        raise BundleError(f"{path}: no {CONFIG_FILE} in this folder") from None
+    except json.JSONDecodeError as error:
+        raise BundleError(f"{path / CONFIG_FILE}: not valid JSON ({error})") from None
+
+
+def load_bundle(name_or_path: str | os.PathLike, device: str | torch.device | None = None) -> ModelBundle:
+    """Rebuild the model from its dims, load the weights (safetensors), and put it in eval mode."""
+    path = resolve_bundle(name_or_path)
+    config = read_bundle_config(path)
+    try:
+        model = SequenceModel(ModelDims.from_dict(config["dims"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise BundleError(f"{path / CONFIG_FILE}: invalid model dims ({error})") from None
+    weights_path = path / WEIGHTS_FILE
+    if not weights_path.is_file():
+        raise BundleError(f"{path}: no {WEIGHTS_FILE} in this folder")
+    try:
+        weights = load_file(str(weights_path))
+    except (SafetensorError, OSError) as error:
+        raise BundleError(f"{weights_path}: not a readable safetensors file ({error})") from None
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as error:
+        raise BundleError(f"{weights_path}: weights do not match the config ({str(error).splitlines()[0]})") from None
+    tokenizer = CharTokenizer(config["tokenizer"]["symbols"]) if "tokenizer" in config else None
+    model.eval().to(device or "cpu")
+    return ModelBundle(path, config, model, tokenizer)
+
+
+def save_bundle(path: str | os.PathLike, model: SequenceModel, config: dict) -> Path:
+    """Write ``config.json`` (with the model's dims) and ``model.safetensors`` into ``path``."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    config = {**config, "dims": model.dims.to_dict()}
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
+    save_file(state, str(path / WEIGHTS_FILE))
+    _write_atomic(path / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+    return path
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
