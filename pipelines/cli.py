@@ -1,0 +1,160 @@
+"""The ``seqrec`` command: a thin layer over the library.
+
+Exit codes: 0 when every input succeeded, 1 when some failed (the rest done and written),
+2 for a usage error (nothing done). A user's mistake is one stderr line, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from seqrec.features import InputError
+from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, bundled_model_names, read_bundle_config
+
+from .device import UsageError
+from .output_formats import FORMATS, SUBTITLE_FORMATS, write_json, write_jsonl_line, write_subtitles, write_txt
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+# Fewer inputs than this finish before a progress bar would tell anyone anything.
+PROGRESS_MIN_INPUTS = 8
+
+
+def _version() -> str:
+    try:
+        return version("seqrec")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seqrec", description="Recognise speech, gestures and signs.")
+    parser.add_argument("--version", action="version", version=f"seqrec {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("transcribe", help="transcribe audio files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders (searched recursively)")
+    p.add_argument("--model", default=DEFAULT_SPEECH_MODEL, help=f"bundled model name or bundle folder (default: {DEFAULT_SPEECH_MODEL})")
+    p.add_argument("--format", default="txt", choices=FORMATS, help="txt (default), json, jsonl, or srt/vtt files under --output")
+    p.add_argument("--output", metavar="DIR", help="folder for srt/vtt files (mirrors the input paths)")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--batch-size", type=int, default=32, help="inputs run through the model together")
+    p.set_defaults(run=run_transcribe)
+
+    p = commands.add_parser("models", help="list the bundled models")
+    p.add_argument("--format", default="txt", choices=("txt", "json"))
+    p.set_defaults(run=run_models)
+
+    p = commands.add_parser("train", help="train a model from a YAML recipe (resumes from its checkpoint)")
+    p.add_argument("recipe", metavar="NAME|PATH", help="a bundled recipe name or a YAML file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe key, e.g. train.epochs=5")
+    p.add_argument("--max-steps", type=int, help="stop after this many steps in total (with a checkpoint); rerun to go on")
+    p.set_defaults(run=run_train)
+
+    p = commands.add_parser("evaluate", help="WER and CER of a model on a JSON-Lines manifest")
+    p.add_argument("manifest", metavar="MANIFEST")
+    p.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
+    p.add_argument("--out", metavar="DIR", help="write metrics.json and results.jsonl here")
+    p.add_argument("--device")
+    p.set_defaults(run=run_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, BundleError) as error:
+        print(f"seqrec: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("seqrec: interrupted", file=sys.stderr)
+        return 130
+
+
+def run_transcribe(args) -> int:
+    from tqdm import tqdm
+
+    from .transcribe import Transcriber, expand_inputs
+
+    if args.format in SUBTITLE_FORMATS and not args.output:
+        raise UsageError(f"--format {args.format} writes files: give --output DIR")
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    inputs = expand_inputs(args.paths)
+    transcriber = Transcriber(args.model, args.device, batch_size=args.batch_size)
+    # Folders without audio are failures found before any decoding; the rest go through the model.
+    records_by_path = {path: {"path": path, "error": error} for path, error in inputs if error}
+    to_run = [path for path, error in inputs if not error]
+    progress = tqdm(total=len(inputs), unit="file", file=sys.stderr, disable=None if len(inputs) >= PROGRESS_MIN_INPUTS else True)
+    records, failed = [], 0
+    results = iter(transcriber.transcribe_paths(to_run))
+    for path, error in inputs:
+        record = records_by_path[path] if error else next(results)
+        progress.update()
+        if "error" in record:
+            failed += 1
+            progress.write(f"seqrec: {record['error']}", file=sys.stderr)
+        if args.format == "jsonl":
+            write_jsonl_line(record, sys.stdout)
+        elif args.format in SUBTITLE_FORMATS and "error" not in record:
+            write_subtitles(record, args.output, args.format)
+        records.append(record)
+    progress.close()
+    if args.format == "txt":
+        write_txt(records, sys.stdout, single=len(inputs) == 1)
+    elif args.format == "json":
+        write_json(records, sys.stdout)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def run_models(args) -> int:
+    rows = []
+    for name in bundled_model_names():
+        config = read_bundle_config(name)
+        metrics = {
+            set_name: {key: values[key] for key in ("wer", "cer") if key in values}
+            for set_name, values in config.get("metrics", {}).items()
+        }
+        rows.append({"name": name, "task": config.get("task"), "vocabulary": config.get("vocabulary", []), "metrics": metrics})
+    if args.format == "json":
+        write_json(rows, sys.stdout)
+        return EXIT_OK
+    for row in rows:
+        default = " (default)" if row["name"] == DEFAULT_SPEECH_MODEL else ""
+        print(f"{row['name']}{default}: {row['task']}, {len(row['vocabulary'])} words")
+        print(f"  vocabulary: {' '.join(row['vocabulary'])}")
+        for set_name, values in row["metrics"].items():
+            print(f"  {set_name}: " + ", ".join(f"{k.upper()} {v:.1%}" for k, v in values.items()))
+    return EXIT_OK
+
+
+def run_train(args) -> int:
+    from .recipe import load_recipe
+    from .training import train
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set {item}: expected KEY=VALUE")
+        import yaml
+
+        overrides[key] = yaml.safe_load(value)
+    recipe = load_recipe(args.recipe, overrides)
+    best = train(recipe, max_steps=args.max_steps)
+    print(best)
+    return EXIT_OK
+
+
+def run_evaluate(args) -> int:
+    from .evaluate import evaluate
+
+    metrics = evaluate(args.model, args.manifest, args.out, args.device)
+    print(json.dumps(metrics, indent=2))
+    return EXIT_SOME_FAILED if metrics["errors"] else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

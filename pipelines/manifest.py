@@ -1,0 +1,52 @@
+"""JSON-Lines manifests with NeMo's field names; relative paths resolve against the manifest's folder."""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .device import UsageError
+
+PATH_FIELDS = ("audio_filepath", "features_filepath", "video_filepath", "image_filepath")
+
+
+def read_manifest(path: str | os.PathLike) -> Iterator[dict]:
+    """Yield the rows of a JSON-Lines manifest, paths resolved; a malformed line names its number."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such manifest")
+    base = path.resolve().parent
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise UsageError(f"{path}:{number}: not a JSON object ({error.msg})") from None
+            if not isinstance(row, dict) or not any(field in row for field in PATH_FIELDS):
+                raise UsageError(f"{path}:{number}: a row needs one of {', '.join(PATH_FIELDS)}")
+            for field in PATH_FIELDS:
+                if field in row:
+                    row[field] = str((base / row[field]).resolve())
+            yield row
+
+
+def write_manifest(path: str | os.PathLike, rows: Iterable[dict]) -> int:
+    """Write rows atomically, making file paths relative to the manifest's folder when they can be."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    base = path.resolve().parent
+    tmp = path.with_name(path.name + ".tmp")
+    count = 0
+    with tmp.open("w", encoding="utf-8") as out:
+        for row in rows:
+            row = dict(row)
+            for field in PATH_FIELDS:
+                if field in row:
+                    row[field] = os.path.relpath(Path(row[field]).resolve(), base)
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    os.replace(tmp, path)
+    return count

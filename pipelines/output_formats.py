@@ -1,0 +1,84 @@
+"""Writing transcription results: txt, json, jsonl on a stream; srt and vtt files under a folder."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path, PurePath
+from typing import TextIO
+
+TEXT_FORMATS = ("txt", "json", "jsonl")
+SUBTITLE_FORMATS = ("srt", "vtt")
+FORMATS = TEXT_FORMATS + SUBTITLE_FORMATS
+
+# A subtitle cue ends at a pause this long, or after this many words, like a line people can read.
+CUE_MAX_GAP = 1.0
+CUE_MAX_WORDS = 8
+
+
+def write_txt(records: list[dict], stream: TextIO, single: bool) -> None:
+    """The text alone for one input; ``PATH<TAB>text`` lines for several. Failed inputs are left out."""
+    for record in records:
+        if "error" not in record:
+            stream.write(record["text"] + "\n" if single else f"{record['path']}\t{record['text']}\n")
+
+
+def write_jsonl_line(record: dict, stream: TextIO) -> None:
+    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    stream.flush()
+
+
+def write_json(records: list[dict], stream: TextIO) -> None:
+    json.dump(records, stream, ensure_ascii=False, indent=2)
+    stream.write("\n")
+
+
+def subtitle_path(input_path: str, output_dir: str | os.PathLike, extension: str) -> Path:
+    """Where the subtitles of ``input_path`` go: its path as given, mirrored under ``output_dir``.
+
+    Relative paths keep their folders (``a/x.wav`` -> ``OUT/a/x.srt``); absolute paths and paths
+    climbing out with ``..`` use the absolute path without its root, so names never collide.
+    """
+    path = PurePath(input_path)
+    if path.is_absolute() or ".." in path.parts:
+        path = PurePath(os.path.abspath(input_path))
+        path = path.relative_to(path.anchor)
+    return Path(output_dir) / path.with_suffix(f".{extension}")
+
+
+def subtitle_text(record: dict, kind: str) -> str:
+    """SRT or WebVTT for one result: one cue per phrase (split at pauses and long lines)."""
+    cues = _cues(record["words"])
+    if kind == "vtt":
+        blocks = [f"{_timestamp(s, '.')} --> {_timestamp(e, '.')}\n{text}\n" for s, e, text in cues]
+        return "WEBVTT\n\n" + "\n".join(blocks)
+    blocks = [f"{i}\n{_timestamp(s, ',')} --> {_timestamp(e, ',')}\n{text}\n" for i, (s, e, text) in enumerate(cues, 1)]
+    return "\n".join(blocks)
+
+
+def write_subtitles(record: dict, output_dir: str | os.PathLike, kind: str) -> Path:
+    target = subtitle_path(record["path"], output_dir, kind)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(subtitle_text(record, kind), encoding="utf-8")
+    os.replace(tmp, target)  # atomic: a killed run never leaves half a file
+    return target
+
+
+def _cues(words: list[dict]) -> list[tuple[float, float, str]]:
+    cues, current = [], []
+    for word in words:
+        if current and (word["start"] - current[-1]["end"] > CUE_MAX_GAP or len(current) == CUE_MAX_WORDS):
+            cues.append(current)
+            current = []
+        current.append(word)
+    if current:
+        cues.append(current)
+    return [(c[0]["start"], c[-1]["end"], " ".join(w["word"] for w in c)) for c in cues]
+
+
+def _timestamp(seconds: float, decimal_mark: str) -> str:
+    millis = round(seconds * 1000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal_mark}{millis:03d}"

@@ -1,0 +1,140 @@
+"""YAML recipes loaded into frozen dataclasses; an unknown or missing key is an error, not a surprise."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from seqrec.features import SpectralConfig
+
+from .device import UsageError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train: tuple[str, ...]
+    dev: tuple[str, ...]
+    # Training items are joined into connected sequences with this probability (up to join_max items).
+    join_probability: float = 0.0
+    join_max: int = 3
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    n_hidden: int = 192
+    n_layers: int = 2
+    stack: int = 3
+    dropout: float = 0.2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_frames: int = 20_000  # padded input frames per batch: batches of short clips hold more clips
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 200
+    grad_clip: float = 5.0
+    seed: int = 0
+    amp: bool = True  # mixed precision on CUDA; ignored on the CPU
+    spec_augment: bool = True
+    checkpoint_every: int = 200  # steps; checkpoints also close every epoch
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    data: DataConfig
+    features: SpectralConfig = field(default_factory=SpectralConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    task: str = "ctc"
+    description: str = ""
+    vocabulary: tuple[str, ...] = ()
+    output_dir: str = ""
+
+    def __post_init__(self):
+        if self.task != "ctc":
+            raise ValueError(f"task must be 'ctc' (classification recipes come with the gesture models), not {self.task!r}")
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir or f"runs/{self.name}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def bundled_recipe_names() -> list[str]:
+    return sorted(p.name[: -len(".yaml")] for p in resources.files("seqrec.configs").iterdir() if p.name.endswith(".yaml"))
+
+
+def load_recipe(name_or_path: str | os.PathLike, overrides: dict | None = None) -> Recipe:
+    """Read a recipe from a YAML file, or a bundled one by name (``seqrec train digits-commands``).
+
+    ``overrides`` maps dotted keys to values (``{"train.epochs": 1}``), checked like the file's keys.
+    """
+    path = Path(name_or_path)
+    if path.is_file():
+        text, source = path.read_text(), str(path)
+    elif str(name_or_path) in bundled_recipe_names():
+        text, source = resources.files("seqrec.configs").joinpath(f"{name_or_path}.yaml").read_text(), str(name_or_path)
+    else:
+        raise UsageError(f"{name_or_path}: no such recipe file nor bundled recipe (bundled: {', '.join(bundled_recipe_names())})")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise UsageError(f"{source}: not valid YAML ({' '.join(str(error).split())})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{source}: a recipe is a YAML mapping")
+    for dotted, value in (overrides or {}).items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return from_dict(Recipe, data, source)
+
+
+def from_dict(cls, data: dict, where: str):
+    """Build dataclass ``cls`` from a mapping, recursing into nested dataclasses, rejecting unknown keys."""
+    if not isinstance(data, dict):
+        raise UsageError(f"{where}: expected a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) {unknown} for {cls.__name__} (known: {sorted(fields)})")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for key, value in data.items():
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            value = from_dict(hint, value, f"{where}: {key}")
+        elif typing.get_origin(hint) is tuple:
+            value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+        elif not _has_type(value, hint):
+            raise UsageError(f"{where}: {key} must be {_type_name(hint)}, not {value!r}")
+        values[key] = value
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"{where}: {error}") from None
+
+
+def _has_type(value, hint) -> bool:
+    allowed = typing.get_args(hint) or (hint,)
+    if float in allowed:
+        allowed = (*allowed, int)
+    if bool not in allowed and isinstance(value, bool):
+        return False  # yes/no is never a number
+    return isinstance(value, tuple(type(None) if a is None else a for a in allowed))
+
+
+def _type_name(hint) -> str:
+    return " or ".join("null" if a is type(None) else a.__name__ for a in (typing.get_args(hint) or (hint,)))

@@ -1,0 +1,97 @@
+"""Speech stages: load audio, compute spectral features, recognise with a CTC model."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from seqrec.features import MAX_SECONDS, InputError, SpectralConfig, load_audio, resample, spectral_features
+from seqrec.models import ModelBundle, greedy_decode, spans_to_words
+
+from .stage import MissingFieldError, Pipeline, Stage
+
+
+class LoadAudio(Stage):
+    """``path`` (a file) or ``audio`` + ``sample_rate`` (an array) -> mono float32 ``audio`` at ``sample_rate``."""
+
+    provides = ("audio", "sample_rate", "duration")
+
+    def __init__(self, sample_rate: int, max_seconds: float = MAX_SECONDS):
+        self.sample_rate = sample_rate
+        self.max_seconds = max_seconds
+
+    def process(self, sample: dict) -> dict:
+        if sample.get("audio") is not None:
+            audio = resample(np.asarray(sample["audio"], dtype=np.float32), sample["sample_rate"], self.sample_rate)
+            if audio.size == 0:
+                raise InputError(sample.get("path"), "no audio samples")
+        elif sample.get("path") is not None:
+            audio = load_audio(sample["path"], self.sample_rate, self.max_seconds)
+        else:
+            raise MissingFieldError("LoadAudio", "path")
+        return {**sample, "audio": audio, "sample_rate": self.sample_rate, "duration": round(audio.size / self.sample_rate, 3)}
+
+
+class SpectralFeatures(Stage):
+    """``audio`` -> ``features`` [T, D] float32, as the model's bundle says."""
+
+    requires = ("audio", "sample_rate")
+    provides = ("features",)
+
+    def __init__(self, config: SpectralConfig):
+        self.config = config
+
+    def process(self, sample: dict) -> dict:
+        if sample["sample_rate"] != self.config.sample_rate:
+            raise ValueError(f"SpectralFeatures expects {self.config.sample_rate} Hz audio, got {sample['sample_rate']}")
+        return {**sample, "features": spectral_features(sample["audio"], self.config)}
+
+
+class CTCRecognize(Stage):
+    """``features`` -> ``text`` and ``words`` (each with start, end, score) by greedy CTC decoding.
+
+    Items are sorted by length and padded together, so a batch costs little more than its longest item.
+    """
+
+    requires = ("features",)
+    provides = ("text", "words")
+
+    def __init__(self, bundle: ModelBundle, head: str = "ctc", batch_size: int = 32):
+        self.bundle = bundle
+        self.head = head
+        self.batch_size = batch_size
+        features = SpectralConfig(**bundle.config["features"])
+        self.step_seconds = features.frame_seconds * bundle.model.dims.encoder.stack
+
+    @torch.inference_mode()
+    def process_batch(self, samples: list[dict]) -> list[dict]:
+        order = sorted(range(len(samples)), key=lambda i: len(samples[i]["features"]))
+        results: list[dict | None] = [None] * len(samples)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            log_probs, lengths = self._forward([samples[i]["features"] for i in chunk])
+            for i, item_log_probs, length in zip(chunk, log_probs, lengths):
+                spans = greedy_decode(item_log_probs[:length])
+                words = spans_to_words(spans, self.bundle.tokenizer, self.step_seconds)
+                results[i] = {**samples[i], "text": " ".join(w["word"] for w in words), "words": words}
+        return results
+
+    def _forward(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+        device = self.bundle.model.device
+        lengths = torch.tensor([max(len(a), 1) for a in arrays])
+        batch = torch.zeros(len(arrays), int(lengths.max()), arrays[0].shape[1])
+        for row, array in enumerate(arrays):
+            batch[row, : len(array)] = torch.from_numpy(array)
+        outputs, out_lengths = self.bundle.model(batch.to(device), lengths)
+        return outputs[self.head].cpu().numpy(), out_lengths.tolist()
+
+
+def speech_pipeline(bundle: ModelBundle, batch_size: int = 32) -> Pipeline:
+    """The full path for a speech bundle: load -> features -> recognize."""
+    features = SpectralConfig(**bundle.config["features"])
+    return Pipeline(
+        [
+            ("load", LoadAudio(features.sample_rate)),
+            ("features", SpectralFeatures(features)),
+            ("recognize", CTCRecognize(bundle, batch_size=batch_size)),
+        ]
+    )

@@ -1,0 +1,227 @@
+"""Training a CTC recogniser from a recipe: one readable loop, checkpoints with exact resume.
+
+The loop is deterministic given the recipe's seed: the epoch plan is a pure function of
+(seed, epoch), augmentation draws from a generator seeded by the step, and the checkpoint holds
+the model, optimiser, scheduler and the torch RNG (dropout). A run stopped at any checkpoint and
+resumed ends with the same weights as one that never stopped.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from seqrec.models import CharTokenizer, EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel, save_bundle
+
+from .ctc_data import FeatureCorpus, collate, load_corpus, plan_epoch
+from .device import resolve_device
+from .metrics import error_rates
+from .recipe import Recipe
+from .speech import CTCRecognize
+
+CHECKPOINT_FILE = "checkpoint.pt"
+BEST_DIR = "best"
+BUNDLE_FORMAT_VERSION = 1
+
+
+def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
+    """Train (or resume) ``recipe`` and return the folder of the best-on-dev bundle.
+
+    ``max_steps`` stops after that many optimiser steps in total, with a checkpoint, so a long
+    run can be done over several sessions: run the same command again to go on.
+    """
+    run_dir = recipe.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg = recipe.train
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+
+    train_set = load_corpus(recipe.data.train, recipe.features, run_dir / "features", log)
+    dev_set = load_corpus(recipe.data.dev, recipe.features, run_dir / "features", log)
+    tokenizer = CharTokenizer.from_texts([*recipe.vocabulary, *train_set.texts])
+    dims = ModelDims(
+        encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
+        heads={"ctc": HeadDims("ctc", len(tokenizer))},
+    )
+    model = SequenceModel(dims).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = len(plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, 0, recipe.data.join_probability, recipe.data.join_max))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch))
+    use_amp = cfg.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
+    ctc_loss = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+
+    state = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best_wer": math.inf, "best_epoch": -1}
+    checkpoint_path = run_dir / CHECKPOINT_FILE
+    if checkpoint_path.is_file():
+        state = _restore(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer)
+        log(f"resuming {recipe.name} at epoch {state['epoch']}, step {state['global_step']}")
+
+    def checkpoint():
+        _save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer, state)
+
+    log(f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev utterances, "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}")
+    with _TrainingLog(run_dir) as train_log:
+        while state["epoch"] < cfg.epochs:
+            epoch = state["epoch"]
+            plan = plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, epoch, recipe.data.join_probability, recipe.data.join_max)
+            started, frames, losses = time.perf_counter(), 0, []
+            for index in range(state["step_in_epoch"], len(plan)):
+                if max_steps is not None and state["global_step"] >= max_steps:
+                    checkpoint()
+                    log(f"stopped at step {state['global_step']} (--max-steps); run again to resume")
+                    return run_dir / BEST_DIR
+                augment = torch.Generator().manual_seed(cfg.seed * 1_000_003 + state["global_step"]) if cfg.spec_augment else None
+                batch = collate(train_set, plan[index], tokenizer, augment)
+                model.train()
+                with autocast:
+                    outputs, out_lengths = model(batch["features"].to(device), batch["lengths"])
+                log_probs = outputs["ctc"].transpose(0, 1)  # CTCLoss wants [T, B, V]
+                loss = ctc_loss(log_probs, batch["targets"], out_lengths, batch["target_lengths"])
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+                scheduler.step()
+                state["global_step"] += 1
+                state["step_in_epoch"] = index + 1
+                frames += int(batch["lengths"].sum())
+                losses.append(loss.item())
+                train_log.scalar("train/loss", losses[-1], state["global_step"])
+                train_log.scalar("train/lr", scheduler.get_last_lr()[0], state["global_step"])
+                if state["global_step"] % cfg.checkpoint_every == 0:
+                    checkpoint()
+            seconds = time.perf_counter() - started
+            dev = evaluate_corpus(model, tokenizer, recipe, dev_set)
+            improved = dev["wer"] < state["best_wer"]
+            if improved:
+                state["best_wer"], state["best_epoch"] = dev["wer"], epoch
+                bundle_config = _bundle_config(recipe, tokenizer, train_set, epoch, state["global_step"], dev)
+                save_bundle(run_dir / BEST_DIR, model, bundle_config)
+            summary = {
+                "epoch": epoch,
+                "step": state["global_step"],
+                "train_loss": round(sum(losses) / max(len(losses), 1), 4),
+                "dev_wer": round(dev["wer"], 4),
+                "dev_cer": round(dev["cer"], 4),
+                "frames_per_second": round(frames / max(seconds, 1e-9)),
+                "best": improved,
+            }
+            train_log.epoch(summary)
+            log(json.dumps(summary))
+            state["epoch"], state["step_in_epoch"] = epoch + 1, 0
+            checkpoint()
+    log(f"best dev WER {state['best_wer']:.4f} at epoch {state['best_epoch']}: {run_dir / BEST_DIR}")
+    return run_dir / BEST_DIR
+
+
+def evaluate_corpus(model: SequenceModel, tokenizer: CharTokenizer, recipe: Recipe, corpus: FeatureCorpus) -> dict:
+    """Greedy-decode a feature corpus with the same stage inference uses; WER and CER against its texts."""
+    model.eval()
+    config = {"features": recipe.features.to_dict(), "tokenizer": {"symbols": tokenizer.symbols}}
+    recognize = CTCRecognize(ModelBundle(recipe.run_dir, config, model, tokenizer), batch_size=64)
+    results = recognize.process_batch([{"features": f} for f in corpus.features])
+    return error_rates(corpus.texts, [r["text"] for r in results])
+
+
+def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: FeatureCorpus, epoch: int, step: int, dev: dict) -> dict:
+    return {
+        "name": recipe.name,
+        "format_version": BUNDLE_FORMAT_VERSION,
+        "task": "ctc",
+        "modality": "audio",
+        "description": recipe.description,
+        "vocabulary": list(recipe.vocabulary),
+        "features": recipe.features.to_dict(),
+        "tokenizer": {"symbols": tokenizer.symbols},
+        "training": {
+            "recipe": recipe.to_dict(),
+            "utterances": len(train_set),
+            "hours": round(float(train_set.lengths.sum()) * recipe.features.frame_seconds / 3600, 3),
+            "epoch": epoch,
+            "step": step,
+        },
+        "metrics": {"dev": dev},
+    }
+
+
+def _warmup_cosine(warmup: int, total: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return factor
+
+
+def _save_checkpoint(path: Path, model, optimizer, scheduler, scaler, tokenizer: CharTokenizer, state: dict) -> None:
+    payload = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "tokenizer": tokenizer.symbols,
+        "state": state,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)  # atomic: a kill mid-save leaves the previous checkpoint whole
+
+
+def _restore(path: Path, model, optimizer, scheduler, scaler, tokenizer: CharTokenizer) -> dict:
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload["tokenizer"] != tokenizer.symbols:
+        raise ValueError(f"{path}: the checkpoint's vocabulary differs from this recipe's data; use a new output_dir")
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    scheduler.load_state_dict(payload["scheduler"])
+    scaler.load_state_dict(payload["scaler"])
+    torch.set_rng_state(payload["torch_rng"])
+    if payload["cuda_rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(payload["cuda_rng"])
+    return payload["state"]
+
+
+class _TrainingLog:
+    """TensorBoard scalars when tensorboard is installed, and ``history.jsonl`` (per epoch) always."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.writer = None
+
+    def __enter__(self):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+        except ImportError:
+            print("tensorboard is not installed (pip install 'seqrec[train]'): logging to history.jsonl only")
+        self.history = (self.run_dir / "history.jsonl").open("a", encoding="utf-8")
+        return self
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        if self.writer is not None:
+            self.writer.add_scalar(tag, value, step)
+
+    def epoch(self, summary: dict) -> None:
+        self.history.write(json.dumps(summary) + "\n")
+        self.history.flush()
+        for key in ("train_loss", "dev_wer", "dev_cer"):
+            self.scalar(key.replace("_", "/", 1), summary[key], summary["step"])
+
+    def __exit__(self, *exc):
+        self.history.close()
+        if self.writer is not None:
+            self.writer.close()

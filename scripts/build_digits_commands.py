@@ -1,0 +1,85 @@
+"""Rebuild the bundled `digits-commands` model: prepare data, train, evaluate, copy into the package.
+
+    python scripts/build_digits_commands.py [--shared ../shared] [--skip-train]
+
+Each step resumes: the split is kept in configs/splits/, manifests are rewritten, training resumes
+from its checkpoint, evaluation writes runs/digits-commands/eval/<set>/metrics.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from seqrec.models import load_bundle, read_bundle_config
+from seqrec.pipelines.evaluate import evaluate
+from seqrec.pipelines.manifest import write_manifest
+from seqrec.pipelines.recipe import load_recipe
+from seqrec.pipelines.speech_corpora import FSDD_TEST_TAKES, fsdd_rows, speech_commands_rows, split_speakers
+from seqrec.pipelines.training import train
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPE = ROOT / "configs" / "digits-commands.yaml"
+SPLIT_FILE = ROOT / "configs" / "splits" / "speech_commands_speakers.json"
+DATA = ROOT / "data" / "digits-commands"
+TARGET = ROOT / "models" / "pretrained" / "digits-commands"
+FSDD_DEV_TAKES = range(5, 10)  # held out of FSDD's train takes for model selection
+
+
+def prepare(shared: Path, vocabulary: set[str]) -> dict[str, Path]:
+    commands = speech_commands_rows(shared / "data" / "speech" / "speech_commands")
+    digits = fsdd_rows(shared / "data" / "speech" / "fsdd" / "recordings")
+    if SPLIT_FILE.is_file():
+        split = json.loads(SPLIT_FILE.read_text())
+    else:
+        split = split_speakers([r["speaker"] for r in commands], {"train": 0.7, "dev": 0.15, "test": 0.15}, salt="seqrec")
+        SPLIT_FILE.parent.mkdir(parents=True, exist_ok=True)
+        SPLIT_FILE.write_text(json.dumps(split, indent=1) + "\n")
+    speaker_split = {speaker: name for name, speakers in split.items() for speaker in speakers}
+    known = [r for r in commands if r["speaker"] in speaker_split]
+
+    def commands_in(name: str, in_vocabulary: bool = True) -> list[dict]:
+        return [r for r in known if speaker_split[r["speaker"]] == name and (r["text"] in vocabulary) == in_vocabulary]
+
+    sets = {
+        "train": commands_in("train") + [r for r in digits if r["take"] not in FSDD_TEST_TAKES and r["take"] not in FSDD_DEV_TAKES],
+        "dev": commands_in("dev") + [r for r in digits if r["take"] in FSDD_DEV_TAKES],
+        "test_speech_commands": commands_in("test"),
+        "test_speech_commands_oov": commands_in("test", in_vocabulary=False),
+        "test_fsdd": [r for r in digits if r["take"] in FSDD_TEST_TAKES],
+    }
+    paths = {}
+    for name, rows in sets.items():
+        paths[name] = DATA / f"{name}.jsonl"
+        count = write_manifest(paths[name], rows)
+        print(f"{paths[name].relative_to(ROOT)}: {count} rows")
+    return paths
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/")
+    parser.add_argument("--skip-train", action="store_true", help="evaluate and package the existing best bundle")
+    args = parser.parse_args()
+
+    recipe = load_recipe(RECIPE)
+    manifests = prepare(args.shared, set(recipe.vocabulary))
+    best = recipe.run_dir / "best" if args.skip_train else train(recipe)
+    metrics = {}
+    for name in ("test_fsdd", "test_speech_commands"):
+        metrics[name] = evaluate(best, manifests[name], recipe.run_dir / "eval" / name)
+        print(name, json.dumps({k: metrics[name][k] for k in ("wer", "cer", "utterances", "errors")}))
+    config = read_bundle_config(best)
+    config["metrics"].update({name: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()} for name, m in metrics.items()})
+    TARGET.mkdir(parents=True, exist_ok=True)
+    shutil.copy(best / "model.safetensors", TARGET / "model.safetensors")
+    (TARGET / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    load_bundle(TARGET)  # the packaged copy must load
+    print(f"packaged {TARGET.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
