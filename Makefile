@@ -1,0 +1,32 @@
+# Quickstart: `make demo` and `make test` set up .venv when needed (idempotent).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# CPU wheel of torch: a bare `torch` from PyPI would pull a multi-GB CUDA build.
+TORCH_PIN ?= torch==2.13.0
+# Reinstall when the project's metadata changes or files are added to a package folder
+# (a strict editable install links files one by one).
+INSTALL_INPUTS := pyproject.toml features models models/pretrained models/pretrained/* pipelines configs configs/splits
+
+.PHONY: venv demo test model clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: $(wildcard $(INSTALL_INPUTS))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH_PIN)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,dev]' --config-settings editable_mode=strict
+	touch $@
+
+demo: venv
+	$(BIN)/seqrec transcribe tests/data/samples --format jsonl
+
+test: venv
+	$(BIN)/python -m pytest
+
+# Rebuild the bundled digits-commands model from ../shared/data (data preparation, training, evaluation).
+model: venv
+	$(BIN)/python scripts/build_digits_commands.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

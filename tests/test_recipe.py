@@ -1,0 +1,35 @@
+import pytest
+
+from seqrec.pipelines.device import UsageError
+from seqrec.pipelines.recipe import bundled_recipe_names, load_recipe
+
+
+def test_bundled_recipe_loads_by_name_into_frozen_dataclasses():
+    assert "digits-commands" in bundled_recipe_names()
+    recipe = load_recipe("digits-commands")
+    assert recipe.features.sample_rate == 8000 and recipe.model.stack == 3
+    assert "backward" in recipe.vocabulary
+    with pytest.raises(AttributeError):
+        recipe.train.epochs = 1
+
+
+def test_overrides_are_checked_like_the_file(tmp_path):
+    assert load_recipe("digits-commands", {"train.epochs": 2}).train.epochs == 2
+    with pytest.raises(UsageError, match="unknown key"):
+        load_recipe("digits-commands", {"train.epoch": 2})
+    with pytest.raises(UsageError, match="epochs must be int"):
+        load_recipe("digits-commands", {"train.epochs": "ten"})
+
+
+def test_unknown_key_in_a_file_is_an_error(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: x\ndata: {train: [a.jsonl], dev: [b.jsonl], shuffle: true}\n")
+    with pytest.raises(UsageError, match=r"unknown key\(s\) \['shuffle'\]"):
+        load_recipe(path)
+
+
+def test_yaml_is_loaded_safely(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: !!python/object/apply:os.system ['echo unsafe']\ndata: {train: [], dev: []}\n")
+    with pytest.raises(UsageError, match="not valid YAML"):
+        load_recipe(path)
