@@ -1,4 +1,4 @@
-"""Training data for CTC models: feature corpora (cached), length-bucketed epoch plans, padded batches."""
+"""Training data for CTC models: corpora (cached), length-bucketed epoch plans, padded batches."""
 from __future__ import annotations
 
 import hashlib
@@ -10,66 +10,72 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqrec.features import InputError, SpectralConfig
+from seqrec.features import AudioAugmentConfig, InputError, SpectralConfig
 from seqrec.models import CharTokenizer, normalize_text
 
 from .manifest import read_manifest
 
 
 @dataclass
-class FeatureCorpus:
-    """Utterances as feature arrays with their transcripts, ready for batching."""
+class Corpus:
+    """Utterances with their transcripts, as feature arrays or, for audio augmentation, as audio."""
 
     ids: list[str]
-    features: list[np.ndarray]  # each [T, D] float32
     texts: list[str]
+    arrays: list[np.ndarray]  # features [T, D] float32, or audio [n_samples] float32
+    is_audio: bool
+    frames_per_unit: float = 1.0  # feature frames per array element (1 / hop length for audio)
 
     @property
     def lengths(self) -> np.ndarray:
-        return np.array([len(f) for f in self.features])
+        """Length of each utterance in feature frames, for batch planning."""
+        return np.array([int(len(a) * self.frames_per_unit) + 1 for a in self.arrays])
 
     def __len__(self) -> int:
-        return len(self.features)
+        return len(self.arrays)
 
 
-def load_corpus(manifests: tuple[str, ...], config: SpectralConfig, cache_dir: str | os.PathLike, log=print) -> FeatureCorpus:
-    """Features for every row of the manifests, computed once and cached by content and settings.
+def load_corpus(
+    manifests: tuple[str, ...], config: SpectralConfig, cache_dir: str | os.PathLike, keep_audio: bool = False, log=print
+) -> Corpus:
+    """Every row of the manifests as features (or audio), computed once and cached by content and settings.
 
-    Rows with ``features_filepath`` (a ``.npy`` array, as ``seqrec batch features`` writes) are read
-    as they are, so training from precomputed features needs neither librosa nor the audio.
+    Rows with ``features_filepath`` (a ``.npy`` array) are read as they are, so training from
+    precomputed features needs neither librosa nor the audio.
     """
-    corpus = FeatureCorpus([], [], [])
+    corpus = Corpus([], [], [], is_audio=keep_audio, frames_per_unit=1 / config.hop_length if keep_audio else 1.0)
     for manifest in manifests:
         rows = list(read_manifest(manifest))
-        key = hashlib.sha256(json.dumps([rows, config.to_dict()], sort_keys=True).encode()).hexdigest()[:16]
-        cache = Path(cache_dir) / f"{Path(manifest).stem}-{key}.npz"
-        if cache.is_file():
-            with np.load(cache, allow_pickle=False) as stored:
-                arrays = np.split(stored["frames"].astype(np.float32), np.cumsum(stored["lengths"])[:-1])
-        else:
-            log(f"computing features for {len(rows)} rows of {manifest}")
-            arrays = [_row_features(row, config) for row in rows]
+        if keep_audio and any("audio_filepath" not in row for row in rows):
+            raise ValueError(f"{manifest}: audio augmentation needs audio_filepath on every row")
+        kind = "audio" if keep_audio else "features"
+        key = hashlib.sha256(json.dumps([kind, rows, config.to_dict()], sort_keys=True).encode()).hexdigest()[:16]
+        cache = Path(cache_dir) / f"{Path(manifest).stem}-{kind}-{key}.npz"
+        if not cache.is_file():
+            log(f"computing {kind} for {len(rows)} rows of {manifest}")
+            arrays = [_row_array(row, config, keep_audio) for row in rows]
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_name(cache.stem + ".tmp.npz")
-            np.savez(tmp, frames=np.concatenate(arrays).astype(np.float16), lengths=np.array([len(a) for a in arrays]))
+            np.savez(tmp, data=np.concatenate(arrays).astype(np.float16), lengths=np.array([len(a) for a in arrays]))
             os.replace(tmp, cache)
-            # float16 storage: the cache is what training sees, so read it back the same way.
-            arrays = [a.astype(np.float16).astype(np.float32) for a in arrays]
+        # Always read back from the float16 cache, so a fresh run and a resumed one see the same numbers.
+        with np.load(cache, allow_pickle=False) as stored:
+            corpus.arrays += np.split(stored["data"].astype(np.float32), np.cumsum(stored["lengths"])[:-1])
         corpus.ids += [row.get("id", row.get("audio_filepath", row.get("features_filepath"))) for row in rows]
-        corpus.features += arrays
         corpus.texts += [normalize_text(row["text"]) for row in rows]
     return corpus
 
 
-def _row_features(row: dict, config: SpectralConfig) -> np.ndarray:
+def _row_array(row: dict, config: SpectralConfig, keep_audio: bool) -> np.ndarray:
     if "features_filepath" in row:
         return np.load(row["features_filepath"], allow_pickle=False).astype(np.float32)
     from seqrec.features import load_audio, spectral_features
 
     try:
-        return spectral_features(load_audio(row["audio_filepath"], config.sample_rate), config)
+        audio = load_audio(row["audio_filepath"], config.sample_rate)
     except InputError as error:
         raise InputError(row["audio_filepath"], f"cannot train on it: {error.reason}") from None
+    return audio if keep_audio else spectral_features(audio, config)
 
 
 def plan_epoch(
@@ -104,36 +110,74 @@ def plan_epoch(
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def collate(
-    corpus: FeatureCorpus, batch: list[tuple[int, ...]], tokenizer: CharTokenizer, augment: torch.Generator | None = None
-) -> dict[str, torch.Tensor]:
-    """Pad a planned batch: features [B, T, D], lengths [B], targets [sum(U)], target_lengths [B]."""
-    arrays = [np.concatenate([corpus.features[j] for j in item]) for item in batch]
-    texts = [" ".join(corpus.texts[j] for j in item) for item in batch]
-    lengths = torch.tensor([len(a) for a in arrays])
-    features = torch.zeros(len(arrays), int(lengths.max()), arrays[0].shape[1])
-    for row, array in enumerate(arrays):
-        features[row, : len(array)] = torch.from_numpy(array)
-    if augment is not None:
-        spec_augment(features, lengths, augment)
-    targets = [tokenizer.encode(text) for text in texts]
-    return {
-        "features": features,
-        "lengths": lengths,
-        "targets": torch.tensor([t for target in targets for t in target]),
-        "target_lengths": torch.tensor([len(t) for t in targets]),
-    }
+class BatchMaker:
+    """Turns a planned batch into padded tensors; all randomness comes from ``(seed, epoch, index)``.
+
+    With audio in the corpus, each utterance is augmented, joined items are joined as audio, and
+    features are computed per batch, so every epoch sees new variants.
+    """
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        tokenizer: CharTokenizer,
+        features: SpectralConfig,
+        augment: AudioAugmentConfig | None,
+        spec_augment: bool,
+        seed: int,
+    ):
+        self.corpus, self.tokenizer, self.features = corpus, tokenizer, features
+        self.augment, self.spec_augment, self.seed = augment, spec_augment, seed
+
+    def __call__(self, batch: list[tuple[int, ...]], epoch: int, index: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, epoch, index])
+        arrays = [self._item_features(item, rng) for item in batch]
+        lengths = torch.tensor([len(a) for a in arrays])
+        padded = torch.zeros(len(arrays), int(lengths.max()), arrays[0].shape[1])
+        for row, array in enumerate(arrays):
+            padded[row, : len(array)] = torch.from_numpy(array)
+        if self.spec_augment:
+            spec_augment(padded, lengths, rng)
+        targets = [self.tokenizer.encode(" ".join(self.corpus.texts[j] for j in item)) for item in batch]
+        return {
+            "features": padded,
+            "lengths": lengths,
+            "targets": torch.tensor([t for target in targets for t in target]),
+            "target_lengths": torch.tensor([len(t) for t in targets]),
+        }
+
+    def _item_features(self, item: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        if not self.corpus.is_audio:
+            return np.concatenate([self.corpus.arrays[j] for j in item])
+        from seqrec.features import augment_audio, spectral_features
+
+        rate = self.features.sample_rate
+        audio = [self.corpus.arrays[j] if self.augment is None else augment_audio(self.corpus.arrays[j], rate, self.augment, rng) for j in item]
+        return spectral_features(np.concatenate(audio), self.features)
 
 
-def spec_augment(features: torch.Tensor, lengths: torch.Tensor, generator: torch.Generator, n_masks: int = 2) -> None:
+class PlannedBatches(torch.utils.data.Dataset):
+    """One epoch's plan as a dataset of whole batches, from ``start`` on, for a DataLoader's workers."""
+
+    def __init__(self, plan: list, make: BatchMaker, epoch: int, start: int = 0):
+        self.plan, self.make, self.epoch, self.start = plan, make, epoch, start
+
+    def __len__(self) -> int:
+        return len(self.plan) - self.start
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return self.make(self.plan[self.start + i], self.epoch, self.start + i)
+
+
+def spec_augment(features: torch.Tensor, lengths: torch.Tensor, rng: np.random.Generator, n_masks: int = 2) -> None:
     """SpecAugment in place: zero ``n_masks`` time spans (≤ 5% of each item) and feature bands (≤ 10%)."""
     batch, _, dim = features.shape
     for row in range(batch):
         length = int(lengths[row])
         for _ in range(n_masks):
-            width = int(torch.randint(0, max(1, length // 20) + 1, (1,), generator=generator))
-            start = int(torch.randint(0, max(1, length - width) + 1, (1,), generator=generator))
+            width = int(rng.integers(0, length // 20 + 1))
+            start = int(rng.integers(0, length - width + 1))
             features[row, start : start + width] = 0
-            width = int(torch.randint(0, max(1, dim // 10) + 1, (1,), generator=generator))
-            start = int(torch.randint(0, dim - width + 1, (1,), generator=generator))
+            width = int(rng.integers(0, dim // 10 + 1))
+            start = int(rng.integers(0, dim - width + 1))
             features[row, :length, start : start + width] = 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from seqrec.features import SpectralConfig
+from seqrec.features import AudioAugmentConfig, SpectralConfig
 
 from .device import UsageError
 
@@ -44,6 +44,7 @@ class TrainConfig:
     amp: bool = True  # mixed precision on CUDA; ignored on the CPU
     spec_augment: bool = True
     checkpoint_every: int = 200  # steps; checkpoints also close every epoch
+    loader_workers: int = 1  # processes preparing batches (augmentation, features) beside training
     device: str | None = None
 
 
@@ -54,6 +55,7 @@ class Recipe:
     features: SpectralConfig = field(default_factory=SpectralConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AudioAugmentConfig | None = None  # audio augmentation; None trains on cached features
     task: str = "ctc"
     description: str = ""
     vocabulary: tuple[str, ...] = ()
@@ -114,8 +116,9 @@ def from_dict(cls, data: dict, where: str):
     values = {}
     for key, value in data.items():
         hint = hints[key]
-        if dataclasses.is_dataclass(hint):
-            value = from_dict(hint, value, f"{where}: {key}")
+        nested = [a for a in (typing.get_args(hint) or (hint,)) if dataclasses.is_dataclass(a)]
+        if nested:  # a section, or an optional one (``augment: null`` switches it off)
+            value = None if value is None else from_dict(nested[0], value, f"{where}: {key}")
         elif typing.get_origin(hint) is tuple:
             value = tuple(value) if isinstance(value, (list, tuple)) else (value,)
         elif not _has_type(value, hint):

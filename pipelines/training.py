@@ -18,7 +18,7 @@ import torch
 
 from seqrec.models import CharTokenizer, EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel, save_bundle
 
-from .ctc_data import FeatureCorpus, collate, load_corpus, plan_epoch
+from .ctc_data import BatchMaker, Corpus, PlannedBatches, load_corpus, plan_epoch
 from .device import resolve_device
 from .metrics import error_rates
 from .recipe import Recipe
@@ -41,9 +41,10 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
 
-    train_set = load_corpus(recipe.data.train, recipe.features, run_dir / "features", log)
-    dev_set = load_corpus(recipe.data.dev, recipe.features, run_dir / "features", log)
+    train_set = load_corpus(recipe.data.train, recipe.features, run_dir / "features", keep_audio=recipe.augment is not None, log=log)
+    dev_set = load_corpus(recipe.data.dev, recipe.features, run_dir / "features", log=log)
     tokenizer = CharTokenizer.from_texts([*recipe.vocabulary, *train_set.texts])
+    make_batch = BatchMaker(train_set, tokenizer, recipe.features, recipe.augment, cfg.spec_augment, cfg.seed)
     dims = ModelDims(
         encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
         heads={"ctc": HeadDims("ctc", len(tokenizer))},
@@ -73,13 +74,17 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
             epoch = state["epoch"]
             plan = plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, epoch, recipe.data.join_probability, recipe.data.join_max)
             started, frames, losses = time.perf_counter(), 0, []
-            for index in range(state["step_in_epoch"], len(plan)):
+            batches = torch.utils.data.DataLoader(
+                PlannedBatches(plan, make_batch, epoch, start=state["step_in_epoch"]),
+                batch_size=None,
+                num_workers=cfg.loader_workers,
+                generator=torch.Generator(),  # keeps the loader from drawing on the global RNG (dropout's)
+            )
+            for index, batch in enumerate(batches, start=state["step_in_epoch"]):
                 if max_steps is not None and state["global_step"] >= max_steps:
                     checkpoint()
                     log(f"stopped at step {state['global_step']} (--max-steps); run again to resume")
                     return run_dir / BEST_DIR
-                augment = torch.Generator().manual_seed(cfg.seed * 1_000_003 + state["global_step"]) if cfg.spec_augment else None
-                batch = collate(train_set, plan[index], tokenizer, augment)
                 model.train()
                 with autocast:
                     outputs, out_lengths = model(batch["features"].to(device), batch["lengths"])
@@ -124,16 +129,16 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
     return run_dir / BEST_DIR
 
 
-def evaluate_corpus(model: SequenceModel, tokenizer: CharTokenizer, recipe: Recipe, corpus: FeatureCorpus) -> dict:
+def evaluate_corpus(model: SequenceModel, tokenizer: CharTokenizer, recipe: Recipe, corpus: Corpus) -> dict:
     """Greedy-decode a feature corpus with the same stage inference uses; WER and CER against its texts."""
     model.eval()
     config = {"features": recipe.features.to_dict(), "tokenizer": {"symbols": tokenizer.symbols}}
     recognize = CTCRecognize(ModelBundle(recipe.run_dir, config, model, tokenizer), batch_size=64)
-    results = recognize.process_batch([{"features": f} for f in corpus.features])
+    results = recognize.process_batch([{"features": f} for f in corpus.arrays])
     return error_rates(corpus.texts, [r["text"] for r in results])
 
 
-def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: FeatureCorpus, epoch: int, step: int, dev: dict) -> dict:
+def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, epoch: int, step: int, dev: dict) -> dict:
     return {
         "name": recipe.name,
         "format_version": BUNDLE_FORMAT_VERSION,

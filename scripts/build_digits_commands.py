@@ -70,6 +70,8 @@ def main() -> int:
     metrics = {}
     for name in ("test_fsdd", "test_speech_commands"):
         metrics[name] = evaluate(best, manifests[name], recipe.run_dir / "eval" / name)
+        metrics[name]["manifest"] = str(manifests[name].relative_to(ROOT))
+        del metrics[name]["model"]  # the packaged bundle is the model; the run folder is not shipped
         print(name, json.dumps({k: metrics[name][k] for k in ("wer", "cer", "utterances", "errors")}))
     config = read_bundle_config(best)
     config["metrics"].update({name: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()} for name, m in metrics.items()})

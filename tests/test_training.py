@@ -77,3 +77,32 @@ def test_a_bundle_with_bad_weights_is_refused_without_unpickling(tmp_path, conte
     (best / "model.safetensors").write_bytes(content)
     with pytest.raises(BundleError, match="model.safetensors: not a readable safetensors file"):
         load_bundle(best)
+
+
+def test_training_from_precomputed_features_never_imports_librosa(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from seqrec.features import SpectralConfig, load_audio, spectral_features
+    from seqrec.pipelines.manifest import read_manifest, write_manifest
+
+    config = SpectralConfig(sample_rate=8000, fmax=4000)
+    rows = []
+    for i, row in enumerate(read_manifest(MANIFEST)):
+        path = tmp_path / f"{i}.npy"
+        np.save(path, spectral_features(load_audio(row["audio_filepath"], 8000), config))
+        rows.append({"features_filepath": str(path), "text": row["text"]})
+    write_manifest(tmp_path / "features.jsonl", rows)
+    recipe = _recipe(tmp_path, epochs=1).read_text().replace(str(MANIFEST), str(tmp_path / "features.jsonl"))
+    (tmp_path / "features.yaml").write_text(recipe)
+    script = (
+        "import sys; sys.modules['librosa'] = None\n"  # any import of librosa now fails
+        "from seqrec.pipelines.recipe import load_recipe\n"
+        "from seqrec.pipelines.training import train\n"
+        f"train(load_recipe({str(tmp_path / 'features.yaml')!r}), log=lambda *_: None)\n"
+        "assert 'librosa' not in sys.modules or sys.modules['librosa'] is None\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    assert (tmp_path / "run" / "best" / "model.safetensors").is_file()
