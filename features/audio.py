@@ -13,6 +13,9 @@ SAMPLE_RATE = 16_000
 # exhaust memory; utterance segmentation of long recordings lifts it later.
 MAX_SECONDS = 20 * 60
 
+# Audio whose peak stays below this level (dBFS) is silence: 16-bit dither sits near -90 dBFS.
+SILENCE_FLOOR_DB = -60.0
+
 # Extensions a folder is searched for. Anything else passed explicitly is still tried.
 AUDIO_EXTENSIONS = frozenset(
     ".wav .flac .ogg .oga .opus .mp3 .aiff .aif .au .caf .w64 .rf64 .m4a .mp4 .aac .webm .mkv .wma".split()
@@ -62,6 +65,11 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return librosa.resample(audio, orig_sr=from_rate, target_sr=to_rate, res_type="soxr_hq").astype(np.float32)
 
 
+def is_silent(audio: np.ndarray, floor_db: float = SILENCE_FLOOR_DB) -> bool:
+    """True when no sample rises above ``floor_db`` dBFS: nothing there to recognise."""
+    return audio.size == 0 or float(np.abs(audio).max()) < 10 ** (floor_db / 20)
+
+
 def find_audio_files(folder: str | os.PathLike) -> list[Path]:
     """All audio files below ``folder``, recursively, in a stable (sorted) order."""
     return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
@@ -73,7 +81,7 @@ class _NotSoundfile(Exception):
 
 def _check_duration(path: Path, seconds: float, max_seconds: float) -> None:
     if seconds > max_seconds:
-        raise InputError(path, f"audio is {seconds:.0f} s long; the limit is {max_seconds:.0f} s")
+        raise InputError(path, f"audio is {seconds:.1f} s long; the limit is {max_seconds:g} s")
 
 
 def _read_soundfile(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
@@ -119,6 +127,9 @@ def _read_pyav(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
         except av.error.FFmpegError as error:
             raise InputError(path, f"corrupt audio data ({_one_line(error)})") from None
     audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    if stream.duration is not None and stream.time_base is not None:
+        # Codecs such as AAC decode whole frames: drop the padding past the stream's stated length.
+        audio = audio[: round(stream.duration * stream.time_base * rate)]
     _check_duration(path, audio.size / rate, max_seconds)
     return audio, rate
 

@@ -42,13 +42,18 @@ def greedy_decode(log_probs: np.ndarray) -> list[TokenSpan]:
     ]
 
 
-def spans_to_words(spans: list[TokenSpan], tokenizer: CharTokenizer, step_seconds: float) -> list[dict]:
+def spans_to_words(
+    spans: list[TokenSpan], tokenizer: CharTokenizer, step_seconds: float, duration: float | None = None
+) -> list[dict]:
     """Group character spans into words split at the separator.
+
+    Times are clipped to ``duration`` when given: the last encoder step can reach past the audio.
 
     Returns
     -------
     list of {"word", "start", "end", "score"}: times in seconds, score the mean character probability.
     """
+    limit = float("inf") if duration is None else duration
     words, current = [], []
     for span in [*spans, None]:
         if span is None or span.token == tokenizer.separator_id:
@@ -56,8 +61,8 @@ def spans_to_words(spans: list[TokenSpan], tokenizer: CharTokenizer, step_second
                 words.append(
                     {
                         "word": tokenizer.decode(s.token for s in current),
-                        "start": round(current[0].start * step_seconds, 3),
-                        "end": round(current[-1].end * step_seconds, 3),
+                        "start": round(min(current[0].start * step_seconds, limit), 3),
+                        "end": round(min(current[-1].end * step_seconds, limit), 3),
                         "score": round(float(np.mean([s.score for s in current])), 4),
                     }
                 )

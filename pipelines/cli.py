@@ -10,7 +10,6 @@ import json
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from seqrec.features import InputError
 from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, bundled_model_names, read_bundle_config
 
 from .device import UsageError
@@ -95,7 +94,7 @@ def run_transcribe(args) -> int:
         progress.update()
         if "error" in record:
             failed += 1
-            progress.write(f"seqrec: {record['error']}", file=sys.stderr)
+            progress.write(f"seqrec: {record['path']}: {record['error']}", file=sys.stderr)
         if args.format == "jsonl":
             write_jsonl_line(record, sys.stdout)
         elif args.format in SUBTITLE_FORMATS and "error" not in record:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seqrec.features import MAX_SECONDS, InputError, SpectralConfig, load_audio, resample, spectral_features
+from seqrec.features import MAX_SECONDS, InputError, SpectralConfig, is_silent, load_audio, resample, spectral_features
 from seqrec.models import ModelBundle, greedy_decode, spans_to_words
 
 from .stage import MissingFieldError, Pipeline, Stage
@@ -64,14 +64,18 @@ class CTCRecognize(Stage):
 
     @torch.inference_mode()
     def process_batch(self, samples: list[dict]) -> list[dict]:
-        order = sorted(range(len(samples)), key=lambda i: len(samples[i]["features"]))
         results: list[dict | None] = [None] * len(samples)
+        # Silence has nothing to recognise, and its normalised features are nothing the model has seen.
+        silent = {i for i, sample in enumerate(samples) if "audio" in sample and is_silent(sample["audio"])}
+        for i in silent:
+            results[i] = {**samples[i], "text": "", "words": []}
+        order = sorted((i for i in range(len(samples)) if i not in silent), key=lambda i: len(samples[i]["features"]))
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             log_probs, lengths = self._forward([samples[i]["features"] for i in chunk])
             for i, item_log_probs, length in zip(chunk, log_probs, lengths):
                 spans = greedy_decode(item_log_probs[:length])
-                words = spans_to_words(spans, self.bundle.tokenizer, self.step_seconds)
+                words = spans_to_words(spans, self.bundle.tokenizer, self.step_seconds, samples[i].get("duration"))
                 results[i] = {**samples[i], "text": " ".join(w["word"] for w in words), "words": words}
         return results
 

@@ -1,7 +1,8 @@
 """Stages and pipelines: named steps that each read some fields of a sample and add others.
 
 A sample is a dict with an ``id``; a stage that fails on one input records ``error`` on that
-sample (a one-line reason) and later stages pass it by, so one bad file never stops a batch.
+sample (a one-line reason, without the path the sample already carries) and later stages pass it
+by, so one bad file never stops a batch.
 """
 from __future__ import annotations
 
@@ -128,4 +129,4 @@ def _process_one(process, sample: dict) -> dict:
     try:
         return process(sample)
     except InputError as error:
-        return {**sample, "error": str(error)}
+        return {**sample, "error": error.reason}

@@ -69,7 +69,7 @@ def expand_inputs(paths: Iterable[str]) -> list[tuple[str, str | None]]:
         if Path(path).is_dir():
             found = find_audio_files(path)
             if not found:
-                expanded.append((path, f"{path}: no audio files in this folder"))
+                expanded.append((path, "no audio files in this folder"))
             expanded.extend((str(p), None) for p in found)
         else:
             expanded.append((path, None))
