@@ -39,6 +39,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = recipe.train
     device = resolve_device(cfg.device)
+    if device.type == "cpu" and cfg.loader_workers:
+        # Leave the loader workers their cores: torch threads spinning beside them slow both.
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) - cfg.loader_workers))
     torch.manual_seed(cfg.seed)
 
     train_set = load_corpus(recipe.data.train, recipe.features, run_dir / "features", keep_audio=recipe.augment is not None, log=log)
