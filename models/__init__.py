@@ -11,6 +11,7 @@ from .bundle import (
 )
 from .ctc_decoding import TokenSpan, greedy_decode, spans_to_words
 from .encoder import BiLSTMEncoder, EncoderDims
+from .lexicon_decoding import DecodeOptions, LexiconBeamDecoder, word_bigram
 from .heads import CTCHead
 from .sequence_model import HeadDims, ModelDims, SequenceModel
 from .tokenizer import CharTokenizer, normalize_text
@@ -21,6 +22,8 @@ __all__ = [
     "BundleError",
     "CTCHead",
     "CharTokenizer",
+    "DecodeOptions",
+    "LexiconBeamDecoder",
     "EncoderDims",
     "HeadDims",
     "ModelBundle",
@@ -35,4 +38,5 @@ __all__ = [
     "resolve_bundle",
     "save_bundle",
     "spans_to_words",
+    "word_bigram",
 ]

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from seqrec.features import MAX_SECONDS, InputError, SpectralConfig, is_silent, load_audio, resample, spectral_features
-from seqrec.models import ModelBundle, greedy_decode, spans_to_words
+from seqrec.models import DecodeOptions, LexiconBeamDecoder, ModelBundle, greedy_decode, spans_to_words
 
 from .stage import MissingFieldError, Pipeline, Stage
 
@@ -47,20 +47,30 @@ class SpectralFeatures(Stage):
 
 
 class CTCRecognize(Stage):
-    """``features`` -> ``text`` and ``words`` (each with start, end, score) by greedy CTC decoding.
+    """``features`` -> ``text``, ``score`` and ``words`` (each with start, end, score) by CTC decoding.
 
+    Greedy decoding by default; lexicon-constrained beam search when the decode options say so.
+    A small-vocabulary model rejects rather than guesses: words outside its vocabulary, and words
+    scoring under the bundle's rejection threshold, are dropped, and ``score`` (the mean score of
+    the words kept, 0 when none are) says how sure the transcript is.
     Items are sorted by length and padded together, so a batch costs little more than its longest item.
     """
 
     requires = ("features",)
-    provides = ("text", "words")
+    provides = ("text", "score", "words")
 
-    def __init__(self, bundle: ModelBundle, head: str = "ctc", batch_size: int = 32):
+    def __init__(self, bundle: ModelBundle, head: str = "ctc", batch_size: int = 32, decode: DecodeOptions | None = None):
         self.bundle = bundle
         self.head = head
         self.batch_size = batch_size
+        self.decode = decode or DecodeOptions(**bundle.config.get("decode", {}))
+        self.vocabulary = set(bundle.config.get("vocabulary") or ())
         features = SpectralConfig(**bundle.config["features"])
         self.step_seconds = features.frame_seconds * bundle.model.dims.encoder.stack
+        self._beam = None
+        if self.decode.method == "beam":
+            lm = bundle.config.get("language_model", {}).get("bigram")
+            self._beam = LexiconBeamDecoder(bundle.tokenizer, bundle.config["vocabulary"], self.decode, lm)
 
     @torch.inference_mode()
     def process_batch(self, samples: list[dict]) -> list[dict]:
@@ -68,16 +78,25 @@ class CTCRecognize(Stage):
         # Silence has nothing to recognise, and its normalised features are nothing the model has seen.
         silent = {i for i, sample in enumerate(samples) if "audio" in sample and is_silent(sample["audio"])}
         for i in silent:
-            results[i] = {**samples[i], "text": "", "words": []}
+            results[i] = {**samples[i], "text": "", "score": 0.0, "words": []}
         order = sorted((i for i in range(len(samples)) if i not in silent), key=lambda i: len(samples[i]["features"]))
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             log_probs, lengths = self._forward([samples[i]["features"] for i in chunk])
             for i, item_log_probs, length in zip(chunk, log_probs, lengths):
-                spans = greedy_decode(item_log_probs[:length])
-                words = spans_to_words(spans, self.bundle.tokenizer, self.step_seconds, samples[i].get("duration"))
-                results[i] = {**samples[i], "text": " ".join(w["word"] for w in words), "words": words}
+                words = self._words(item_log_probs[:length], samples[i].get("duration"))
+                score = round(float(np.mean([w["score"] for w in words])), 4) if words else 0.0
+                results[i] = {**samples[i], "text": " ".join(w["word"] for w in words), "score": score, "words": words}
         return results
+
+    def _words(self, log_probs: np.ndarray, duration: float | None) -> list[dict]:
+        spans = self._beam.decode(log_probs) if self._beam else greedy_decode(log_probs)
+        words = spans_to_words(spans, self.bundle.tokenizer, self.step_seconds, duration)
+        return [
+            w
+            for w in words
+            if w["score"] >= self.decode.rejection_threshold and (not self.vocabulary or w["word"] in self.vocabulary)
+        ]
 
     def _forward(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
         device = self.bundle.model.device

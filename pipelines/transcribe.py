@@ -14,7 +14,7 @@ from seqrec.models import DEFAULT_SPEECH_MODEL, load_bundle
 from .device import resolve_device
 from .speech import speech_pipeline
 
-RESULT_FIELDS = ("path", "text", "duration", "words")
+RESULT_FIELDS = ("path", "text", "score", "duration", "words")
 
 
 class Transcriber:

@@ -113,7 +113,7 @@ def test_jsonl_rows_carry_the_path_as_given_text_duration_and_timed_scored_words
     rows = _jsonl(capsys.readouterr().out)
     assert [row["path"] for row in rows] == given
     for row, expected in zip(rows, fixture_manifest):
-        assert set(row) == {"path", "text", "duration", "words"}
+        assert set(row) == {"path", "text", "score", "duration", "words"}
         assert row["duration"] == pytest.approx(expected["duration"], abs=1e-3)
         assert " ".join(word["word"] for word in row["words"]) == row["text"]
         for word in row["words"]:

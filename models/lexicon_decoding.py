@@ -1,0 +1,130 @@
+"""CTC beam search constrained to a vocabulary (a lexicon), with an optional word bigram, through
+flashlight-text (the ``[lm]`` extra). Its output is the same ``TokenSpan`` list greedy decoding
+gives, so words, times and scores come from one place."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ctc_decoding import TokenSpan, greedy_decode
+from .tokenizer import CharTokenizer, normalize_text
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How CTC output becomes text; kept apart from the model's dims, stored in the bundle."""
+
+    method: str = "greedy"  # "greedy", or "beam": lexicon-constrained beam search
+    beam_size: int = 32
+    beam_threshold: float = 25.0
+    word_score: float = 0.0  # added per word: below 0 discourages insertions
+    lm_weight: float = 0.0  # weight of the word bigram (0: lexicon only)
+    rejection_threshold: float = 0.0  # words whose score is below this are dropped
+
+    def __post_init__(self):
+        if self.method not in ("greedy", "beam"):
+            raise ValueError(f"decode method must be 'greedy' or 'beam', not {self.method!r}")
+
+
+def word_bigram(texts: Iterable[str], vocabulary: list[str], smoothing: float = 1.0) -> list[list[float]]:
+    """Add-``smoothing`` word bigram log-probabilities over the vocabulary.
+
+    Row ``i`` is the history (``vocabulary[i]``, or the start of an utterance for the last row),
+    column ``j`` the next word (``vocabulary[j]``, or the end of the utterance for the last column).
+    Words outside the vocabulary are skipped.
+    """
+    index = {word: i for i, word in enumerate(vocabulary)}
+    boundary = len(vocabulary)
+    counts = Counter()
+    for text in texts:
+        words = [index[w] for w in normalize_text(text).split() if w in index]
+        for history, word in zip([boundary, *words], [*words, boundary]):
+            counts[history, word] += 1
+    table = np.full((boundary + 1, boundary + 1), smoothing)
+    for (history, word), count in counts.items():
+        table[history, word] += count
+    return np.log(table / table.sum(axis=1, keepdims=True)).round(4).tolist()
+
+
+class LexiconBeamDecoder:
+    """Beam search over CTC log-probabilities where only vocabulary words can be spelled.
+
+    Parameters
+    ----------
+    tokenizer : the model's characters; its word separator marks word ends
+    vocabulary : the words that may be output
+    options : beam size, word score, LM weight
+    bigram : ``word_bigram`` table, used when ``options.lm_weight`` > 0
+    """
+
+    def __init__(self, tokenizer: CharTokenizer, vocabulary: list[str], options: DecodeOptions, bigram=None):
+        try:
+            from flashlight.lib.text import decoder as fl
+        except ImportError:
+            raise ImportError("beam search needs flashlight-text: pip install 'seqrec[lm]'") from None
+        self.tokenizer = tokenizer
+        separator = tokenizer.separator_id
+        self.language_model = _bigram_lm(fl, np.asarray(bigram)) if bigram is not None and options.lm_weight else fl.ZeroLM()
+        start = self.language_model.start(False)
+        trie = fl.Trie(len(tokenizer), separator)
+        for word_index, word in enumerate(vocabulary):
+            _, score = self.language_model.score(start, word_index)
+            trie.insert(tokenizer.encode(word) + [separator], word_index, score)
+        trie.smear(fl.SmearingMode.MAX)
+        settings = fl.LexiconDecoderOptions(
+            beam_size=options.beam_size,
+            beam_size_token=len(tokenizer),
+            beam_threshold=options.beam_threshold,
+            lm_weight=options.lm_weight,
+            word_score=options.word_score,
+            unk_score=-math.inf,
+            sil_score=0.0,
+            log_add=False,
+            criterion_type=fl.CriterionType.CTC,
+        )
+        self._decoder = fl.LexiconDecoder(settings, trie, self.language_model, separator, 0, -1, [], False)
+        self._trie = trie  # the decoder holds a reference only on the C++ side
+
+    def decode(self, log_probs: np.ndarray) -> list[TokenSpan]:
+        """[T, V] log-probabilities -> spans of the best in-vocabulary path (separators kept)."""
+        if len(log_probs) == 0:
+            return []
+        emissions = np.ascontiguousarray(log_probs, dtype=np.float32)
+        best = self._decoder.decode(emissions.ctypes.data, *emissions.shape)[0]
+        path = np.asarray(best.tokens[1:-1])  # the decoder pads the path with a separator each side
+        one_hot = np.full_like(emissions, -np.inf)
+        one_hot[np.arange(len(path)), path] = emissions[np.arange(len(path)), path]
+        # Re-use greedy decoding on the chosen path: spans and scores come out the same way.
+        return [
+            TokenSpan(span.token, span.start, span.end, float(np.exp(emissions[span.start : span.end, span.token].max())))
+            for span in greedy_decode(one_hot)
+        ]
+
+
+def _bigram_lm(fl, table: np.ndarray):
+    """A word bigram as a flashlight LM (defined here: flashlight-text is an optional import)."""
+    boundary = len(table) - 1
+
+    class BigramLM(fl.LM):
+        def __init__(self):
+            fl.LM.__init__(self)
+            self.last_word = {}  # LMState -> the word that led to it
+
+        def start(self, start_with_nothing):
+            state = fl.LMState()
+            self.last_word = {state: boundary}
+            return state
+
+        def score(self, state, word):
+            child = state.child(word)
+            self.last_word.setdefault(child, word)
+            return child, float(table[self.last_word[state], word])
+
+        def finish(self, state):
+            return state, float(table[self.last_word[state], boundary])
+
+    return BigramLM()

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from seqrec.models import CharTokenizer, DecodeOptions, LexiconBeamDecoder, spans_to_words, word_bigram
+
+pytest.importorskip("flashlight.lib.text", reason="beam search is the [lm] extra")
+
+VOCABULARY = ["three", "tree", "go", "no"]
+TOKENIZER = CharTokenizer.from_texts(VOCABULARY)
+
+
+def _emissions(path: str, sharp: float = 0.8) -> np.ndarray:
+    """Log-probabilities whose best path spells ``path`` ('_' = blank, one character per step)."""
+    n = len(TOKENIZER)
+    probs = np.full((len(path), n), (1 - sharp) / (n - 1))
+    for step, char in enumerate(path):
+        probs[step, 0 if char == "_" else TOKENIZER.encode(char)[0] if char != " " else TOKENIZER.separator_id] = sharp
+    return np.log(probs)
+
+
+def _decode(path: str, **options) -> list[str]:
+    decoder = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam", **options), word_bigram([], VOCABULARY))
+    return [w["word"] for w in spans_to_words(decoder.decode(_emissions(path)), TOKENIZER, 0.03)]
+
+
+def test_beam_search_spells_only_vocabulary_words():
+    assert _decode("_thre_e_") == ["three"]
+    assert set(_decode("_th_re__")) <= set(VOCABULARY)  # greedy would say "thre"
+    assert _decode("_g_o__ __n_o_") == ["go", "no"]
+
+
+def test_a_negative_word_score_discourages_insertions():
+    assert len(_decode("_g_o_n_o_", word_score=-5.0)) == 1
+
+
+def test_word_bigram_rows_are_distributions_over_next_words():
+    table = np.exp(np.array(word_bigram(["go no", "go go", "no"], VOCABULARY)))
+    assert table.shape == (5, 5)
+    np.testing.assert_allclose(table.sum(axis=1), 1.0, atol=1e-3)
+    assert table[2, 3] > table[2, 0]  # "no" follows "go" in the texts; "three" never does
+
+
+def test_the_bigram_breaks_an_acoustic_tie():
+    ambiguous = np.log(np.full((6, len(TOKENIZER)), 1e-3))
+    for step, (a, b) in enumerate(zip("_g_o__", "_n_o__")):
+        for char in {a, b}:
+            ambiguous[step, 0 if char == "_" else TOKENIZER.encode(char)[0]] = np.log(0.45)
+    prefers_no = word_bigram(["no"] * 20, VOCABULARY)
+    decoder = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam", lm_weight=2.0), prefers_no)
+    assert [w["word"] for w in spans_to_words(decoder.decode(ambiguous), TOKENIZER, 0.03)] == ["no"]
