@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from seqrec.features import find_audio_files
-from seqrec.models import DEFAULT_SPEECH_MODEL, load_bundle
+from seqrec.features import InputError, VadConfig, audio_duration, find_audio_files
+from seqrec.models import DEFAULT_SPEECH_MODEL, DecodeOptions, load_bundle
 
 from .device import resolve_device
 from .speech import speech_pipeline
+from .stage import Pipeline
+from .utterances import LONG_AUDIO_SECONDS, LiveSource, transcribe_live, transcribe_long
 
 RESULT_FIELDS = ("path", "text", "score", "duration", "words")
 
@@ -25,27 +27,55 @@ class Transcriber:
     model : a bundled model name or a bundle folder
     device : "cpu", "cuda", or None for CUDA when available
     batch_size : inputs decoded and run through the model together
+    vad : how files longer than ``LONG_AUDIO_SECONDS`` and live audio are cut into utterances
+    decode : greedy or beam search, rejection threshold; None takes the bundle's own settings
     """
 
-    def __init__(self, model: str | os.PathLike = DEFAULT_SPEECH_MODEL, device: str | None = None, batch_size: int = 32):
+    def __init__(
+        self,
+        model: str | os.PathLike = DEFAULT_SPEECH_MODEL,
+        device: str | None = None,
+        batch_size: int = 32,
+        vad: VadConfig = VadConfig(),
+        decode: DecodeOptions | None = None,
+    ):
         self.bundle = load_bundle(model, resolve_device(device))
-        self.pipeline = speech_pipeline(self.bundle, batch_size=batch_size)
+        self.pipeline = speech_pipeline(self.bundle, batch_size=batch_size, decode=decode)
         self.batch_size = batch_size
+        self.vad = vad
 
     @property
     def sample_rate(self) -> int:
         return self.bundle.config["features"]["sample_rate"]
 
+    @property
+    def recognizer(self) -> Pipeline:
+        """The pipeline from features on: what every utterance of long or live audio goes through."""
+        return self.pipeline["features":]
+
     def transcribe_paths(self, paths: Iterable[str]) -> Iterator[dict]:
-        """One record per path, in order; a failed input gives ``{"path", "error"}``."""
+        """One record per path, in order; a failed input gives ``{"path", "error"}``.
+
+        Files up to ``LONG_AUDIO_SECONDS`` are decoded whole and batched; longer ones (and those
+        whose header states no length) are streamed and cut into utterances at pauses.
+        """
         batch: list[dict] = []
         for path in paths:
+            if _is_long(path):
+                yield from map(result_record, self.pipeline.run_batch(batch) if batch else [])
+                batch = []
+                yield result_record(transcribe_long(self.recognizer, str(path), self.sample_rate, self.batch_size, self.vad))
+                continue
             batch.append({"path": str(path)})
             if len(batch) == self.batch_size:
                 yield from map(result_record, self.pipeline.run_batch(batch))
                 batch = []
         if batch:
             yield from map(result_record, self.pipeline.run_batch(batch))
+
+    def transcribe_live(self, source: LiveSource, path: str | None = None) -> Iterator[dict]:
+        """Rows ``{"path", "start", "end", "text", "score", "words", "latency"}``, one per utterance as it ends."""
+        return transcribe_live(self.recognizer, source, self.sample_rate, path, self.vad)
 
     def transcribe_array(self, audio: np.ndarray, sample_rate: int) -> dict:
         return result_record(self.pipeline({"path": None, "audio": audio, "sample_rate": sample_rate}))
@@ -56,6 +86,14 @@ def result_record(sample: dict) -> dict:
     if "error" in sample:
         return {"path": sample["path"], "error": sample["error"]}
     return {field: sample[field] for field in RESULT_FIELDS}
+
+
+def _is_long(path: str | os.PathLike) -> bool:
+    try:
+        seconds = audio_duration(path)
+    except InputError:
+        return False  # decoded whole, which reports the reason as for any short file
+    return seconds is None or seconds > LONG_AUDIO_SECONDS
 
 
 def expand_inputs(paths: Iterable[str]) -> list[tuple[str, str | None]]:

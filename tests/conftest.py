@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -199,3 +200,72 @@ def copy_fixture(tmp_path: Path) -> Callable[[str, str], Path]:
         return target
 
     return copy
+
+
+# -- long recordings made of the real clips --------------------------------------------------------
+
+# Pauses between joined clips alternate between digital silence and noise at this RMS (about -66 dBFS).
+LOW_NOISE = 5e-4
+
+
+@dataclass(frozen=True)
+class JoinedClips:
+    """A file of clips laid end to end, and where each one went: (name, start, end) in seconds."""
+
+    path: Path
+    sample_rate: int
+    clips: list[tuple[str, float, float]]
+    seconds: float
+
+
+@pytest.fixture
+def join_clips(tmp_path: Path) -> Callable[..., JoinedClips]:
+    """Write tests/data clips (names relative to it) one after another, with a pause before each,
+    into one PCM_16 file under ``tmp_path``, block by block so a long file costs no memory.
+
+    ``repeat`` plays the list that many times; ``gap`` bounds each pause (seconds, drawn with
+    ``seed``); ``pauses`` is "silence" (digital), "noise" (``LOW_NOISE``) or "alternate";
+    ``channels`` copies the mono mix to each channel. A pause ends the file too.
+    """
+
+    def join(
+        names: list[str],
+        repeat: int = 1,
+        gap: tuple[float, float] = (0.8, 1.6),
+        sample_rate: int = 16_000,
+        channels: int = 1,
+        seed: int = 0,
+        pauses: str = "alternate",
+        name: str = "joined.wav",
+    ) -> JoinedClips:
+        rng = np.random.default_rng(seed)
+        audio = {clip: _clip_at_rate(clip, sample_rate) for clip in set(names)}
+        path = tmp_path / name
+        placed, cursor = [], 0
+        with soundfile.SoundFile(str(path), "w", sample_rate, channels, subtype="PCM_16") as out:
+
+            def write(samples: np.ndarray) -> None:
+                out.write(np.repeat(samples[:, None], channels, axis=1))
+
+            def pause(seconds: float) -> int:
+                n = int(seconds * sample_rate)
+                noisy = pauses == "noise" or (pauses == "alternate" and len(placed) % 2 == 1)
+                write(rng.standard_normal(n).astype(np.float32) * LOW_NOISE if noisy else np.zeros(n, np.float32))
+                return n
+
+            for _ in range(repeat):
+                for clip in names:
+                    cursor += pause(rng.uniform(*gap))
+                    write(audio[clip])
+                    placed.append((clip, cursor / sample_rate, (cursor + len(audio[clip])) / sample_rate))
+                    cursor += len(audio[clip])
+            cursor += pause(gap[1])
+        return JoinedClips(path, sample_rate, placed, cursor / sample_rate)
+
+    return join
+
+
+def _clip_at_rate(name: str, sample_rate: int) -> np.ndarray:
+    audio, rate = soundfile.read(str(DATA_DIR / name), dtype="float32", always_2d=True)
+    audio = audio.mean(axis=1)
+    return audio if rate == sample_rate else _resample(audio, rate, sample_rate)
