@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -32,13 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"seqrec {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = commands.add_parser("transcribe", help="transcribe audio files or folders")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders (searched recursively)")
+    p = commands.add_parser("transcribe", help="transcribe audio files or folders, or live audio")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders (searched recursively)")
     p.add_argument("--model", default=DEFAULT_SPEECH_MODEL, help=f"bundled model name or bundle folder (default: {DEFAULT_SPEECH_MODEL})")
     p.add_argument("--format", default="txt", choices=FORMATS, help="txt (default), json, jsonl, or srt/vtt files under --output")
     p.add_argument("--output", metavar="DIR", help="folder for srt/vtt files (mirrors the input paths)")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--batch-size", type=int, default=32, help="inputs run through the model together")
+    _add_decode_options(p)
+    live = p.add_argument_group("live audio", "instead of PATH: one result per utterance as it ends (txt or jsonl)")
+    live.add_argument("--mic", action="store_true", help="the microphone, until Ctrl-C (needs the [mic] extra)")
+    live.add_argument("--device-index", type=int, metavar="N", help="the input device for --mic (default: the system's)")
+    live.add_argument("--stream-file", metavar="FILE", help="FILE played in real time, as a microphone would hear it")
+    live.add_argument("--speed", type=float, metavar="X", help="play --stream-file X times faster than real time (default: 1)")
     p.set_defaults(run=run_transcribe)
 
     p = commands.add_parser("models", help="list the bundled models")
@@ -56,8 +63,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     p.add_argument("--out", metavar="DIR", help="write metrics.json and results.jsonl here")
     p.add_argument("--device")
+    _add_decode_options(p)
     p.set_defaults(run=run_evaluate)
     return parser
+
+
+def _add_decode_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--decoder", choices=("greedy", "beam"), help="greedy (fast) or lexicon beam search ([lm] extra); default: the model's")
+    parser.add_argument("--lm-weight", type=float, metavar="W", help="with --decoder beam: weight of the model's word bigram")
+
+
+def decode_options(args, model: str):
+    """The model's decode options, changed where the command line says; None when it says nothing."""
+    import dataclasses
+
+    from seqrec.models import DecodeOptions
+
+    if args.decoder is None and args.lm_weight is None:
+        return None
+    options = DecodeOptions(**read_bundle_config(model).get("decode", {}))
+    changes = {"method": args.decoder, "lm_weight": args.lm_weight}
+    return dataclasses.replace(options, **{key: value for key, value in changes.items() if value is not None})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, BundleError) as error:
         print(f"seqrec: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except ImportError as error:  # an optional extra that is not installed: its message says which
+        print(f"seqrec: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`seqrec ... | head`): stop quietly, without a traceback at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SOME_FAILED
     except KeyboardInterrupt:
         print("seqrec: interrupted", file=sys.stderr)
         return 130
@@ -77,12 +110,20 @@ def run_transcribe(args) -> int:
 
     from .transcribe import Transcriber, expand_inputs
 
+    if args.mic or args.stream_file is not None:
+        return run_live(args)
+    if not args.paths:
+        raise UsageError("transcribe: give PATH..., --mic or --stream-file FILE")
+    if args.device_index is not None:
+        raise UsageError("--device-index goes with --mic")
+    if args.speed is not None:
+        raise UsageError("--speed goes with --stream-file")
     if args.format in SUBTITLE_FORMATS and not args.output:
         raise UsageError(f"--format {args.format} writes files: give --output DIR")
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     inputs = expand_inputs(args.paths)
-    transcriber = Transcriber(args.model, args.device, batch_size=args.batch_size)
+    transcriber = Transcriber(args.model, args.device, batch_size=args.batch_size, decode=decode_options(args, args.model))
     # Folders without audio are failures found before any decoding; the rest go through the model.
     records_by_path = {path: {"path": path, "error": error} for path, error in inputs if error}
     to_run = [path for path, error in inputs if not error]
@@ -105,6 +146,43 @@ def run_transcribe(args) -> int:
         write_txt(records, sys.stdout, single=len(inputs) == 1)
     elif args.format == "json":
         write_json(records, sys.stdout)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def run_live(args) -> int:
+    """``--mic`` or ``--stream-file``: the same live path, a row per utterance as soon as it is recognised."""
+    from seqrec.features import InputError
+    from seqrec.features.live_audio import Microphone, MicrophoneError, PacedFile
+
+    from .transcribe import Transcriber
+
+    if args.paths or (args.mic and args.stream_file is not None):
+        raise UsageError("give PATH..., --mic or --stream-file FILE: one source at a time")
+    if args.device_index is not None and not args.mic:
+        raise UsageError("--device-index goes with --mic")
+    if args.speed is not None and (args.stream_file is None or not args.speed > 0):
+        raise UsageError("--speed goes with --stream-file and must be positive")
+    if args.format not in ("txt", "jsonl"):
+        raise UsageError(f"--format {args.format}: live audio prints txt or jsonl")
+    try:
+        source = Microphone(args.device_index) if args.mic else PacedFile(args.stream_file, args.speed or 1.0)
+        transcriber = Transcriber(args.model, args.device, decode=decode_options(args, args.model))
+        failed = 0
+        for row in transcriber.transcribe_live(source, args.stream_file):
+            if "error" in row:
+                failed += 1
+                print(f"seqrec: {row['path'] or 'mic'}: {row['error']} (the utterance at {row['start']:.1f} s)", file=sys.stderr)
+            if args.format == "jsonl":
+                write_jsonl_line(row, sys.stdout)
+            elif row.get("text"):
+                print(row["text"], flush=True)
+    except MicrophoneError as error:
+        raise UsageError(f"--mic: {error}") from None
+    except InputError as error:
+        print(f"seqrec: {error}", file=sys.stderr)
+        if args.format == "jsonl":
+            write_jsonl_line({"path": args.stream_file, "error": error.reason}, sys.stdout)
+        return EXIT_SOME_FAILED
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
@@ -150,7 +228,7 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     from .evaluate import evaluate
 
-    metrics = evaluate(args.model, args.manifest, args.out, args.device)
+    metrics = evaluate(args.model, args.manifest, args.out, args.device, decode_options(args, args.model))
     print(json.dumps(metrics, indent=2))
     return EXIT_SOME_FAILED if metrics["errors"] else EXIT_OK
 

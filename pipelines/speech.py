@@ -108,13 +108,13 @@ class CTCRecognize(Stage):
         return outputs[self.head].cpu().numpy(), out_lengths.tolist()
 
 
-def speech_pipeline(bundle: ModelBundle, batch_size: int = 32) -> Pipeline:
-    """The full path for a speech bundle: load -> features -> recognize."""
+def speech_pipeline(bundle: ModelBundle, batch_size: int = 32, decode: DecodeOptions | None = None) -> Pipeline:
+    """The full path for a speech bundle: load -> features -> recognize (decode: the bundle's default)."""
     features = SpectralConfig(**bundle.config["features"])
     return Pipeline(
         [
             ("load", LoadAudio(features.sample_rate)),
             ("features", SpectralFeatures(features)),
-            ("recognize", CTCRecognize(bundle, batch_size=batch_size)),
+            ("recognize", CTCRecognize(bundle, batch_size=batch_size, decode=decode)),
         ]
     )
