@@ -66,6 +66,11 @@ def load_corpus(
     return corpus
 
 
+def keep_vocabulary(text: str, vocabulary: tuple[str, ...]) -> str:
+    """The transcript a closed-vocabulary model learns: other words are dropped (trained to blank)."""
+    return " ".join(word for word in text.split() if word in vocabulary)
+
+
 def _row_array(row: dict, config: SpectralConfig, keep_audio: bool) -> np.ndarray:
     if "features_filepath" in row:
         return np.load(row["features_filepath"], allow_pickle=False).astype(np.float32)

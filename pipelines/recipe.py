@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from seqrec.features import AudioAugmentConfig, SpectralConfig
+from seqrec.models import DecodeOptions
 
 from .device import UsageError
 
@@ -56,8 +57,11 @@ class Recipe:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     augment: AudioAugmentConfig | None = None  # audio augmentation; None trains on cached features
+    decode: DecodeOptions = field(default_factory=DecodeOptions)  # stored in the bundle as its default
     task: str = "ctc"
     description: str = ""
+    # A closed vocabulary: transcripts keep only these words, so speech outside it is trained
+    # towards no output at all (rejection). Empty: every word in the data is a target.
     vocabulary: tuple[str, ...] = ()
     output_dir: str = ""
 

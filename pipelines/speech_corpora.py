@@ -67,3 +67,66 @@ def split_speakers(speakers: list[str], fractions: dict[str, float], salt: str) 
         split[name] = sorted(ordered[start:end])
         start = end
     return split
+
+
+def trim_silence(audio, top_db: float = 30.0):
+    """The spoken part of a clip: quiet edges (``top_db`` under its peak) cut."""
+    import librosa
+
+    return librosa.effects.trim(audio, top_db=top_db)[0]
+
+
+def join_clips(rows: list[dict], out_dir: str | os.PathLike, count: int, sample_rate: int, seed: int, words=(2, 4)) -> list[dict]:
+    """Connected sequences made of real clips: trimmed words joined by short, quiet gaps.
+
+    Each result row has the joined ``text`` and the true ``words`` with their start and end times,
+    known from where each trimmed clip was placed.
+    """
+    import numpy as np
+    import soundfile
+
+    from seqrec.features import coloured_noise, load_audio
+
+    rng = np.random.default_rng(seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    joined = []
+    for n in range(count):
+        picks = rng.choice(len(rows), size=int(rng.integers(words[0], words[1] + 1)), replace=False)
+        pieces, timed, cursor = [], [], 0
+        for index in picks:
+            gap = int(sample_rate * rng.uniform(0.15, 0.5))
+            speech = trim_silence(load_audio(rows[index]["audio_filepath"], sample_rate))
+            pieces += [np.zeros(gap, np.float32), speech]
+            timed.append({"word": rows[index]["text"], "start": round((cursor + gap) / sample_rate, 3),
+                          "end": round((cursor + gap + len(speech)) / sample_rate, 3)})
+            cursor += gap + len(speech)
+        tail = int(sample_rate * 0.3)
+        audio = np.concatenate([*pieces, np.zeros(tail, np.float32)])
+        audio += 10 ** (-60 / 20) * coloured_noise(len(audio), 1.0, rng)  # a room, not digital silence
+        path = out_dir / f"connected_{n:04d}.wav"
+        soundfile.write(path, audio, sample_rate, subtype="PCM_16")
+        joined.append({"audio_filepath": str(path), "duration": round(len(audio) / sample_rate, 3),
+                       "text": " ".join(w["word"] for w in timed), "words": timed})
+    return joined
+
+
+def noise_rows(out_dir: str | os.PathLike, count: int, sample_rate: int, seed: int) -> list[dict]:
+    """Clips with no speech at all (coloured noise at random levels and lengths), transcript empty."""
+    import numpy as np
+    import soundfile
+
+    from seqrec.features import coloured_noise
+
+    rng = np.random.default_rng(seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in range(count):
+        seconds = rng.uniform(0.5, 2.0)
+        level_db = rng.uniform(-60, -15)
+        audio = 10 ** (level_db / 20) * coloured_noise(int(seconds * sample_rate), rng.uniform(0, 2), rng)
+        path = out_dir / f"noise_{n:04d}.wav"
+        soundfile.write(path, np.clip(audio, -1, 1), sample_rate, subtype="PCM_16")
+        rows.append({"audio_filepath": str(path), "duration": round(seconds, 3), "text": "", "corpus": "noise"})
+    return rows

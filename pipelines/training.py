@@ -8,6 +8,7 @@ resumed ends with the same weights as one that never stopped.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import torch
 
-from seqrec.models import CharTokenizer, EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel, save_bundle
+from seqrec.models import CharTokenizer, EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel, save_bundle, word_bigram
 
-from .ctc_data import BatchMaker, Corpus, PlannedBatches, load_corpus, plan_epoch
+from .ctc_data import BatchMaker, Corpus, PlannedBatches, keep_vocabulary, load_corpus, plan_epoch
 from .device import resolve_device
 from .metrics import error_rates
 from .recipe import Recipe
@@ -46,6 +47,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
 
     train_set = load_corpus(recipe.data.train, recipe.features, run_dir / "features", keep_audio=recipe.augment is not None, log=log)
     dev_set = load_corpus(recipe.data.dev, recipe.features, run_dir / "features", log=log)
+    if recipe.vocabulary:
+        for corpus in (train_set, dev_set):
+            corpus.texts = [keep_vocabulary(text, recipe.vocabulary) for text in corpus.texts]
     tokenizer = CharTokenizer.from_texts([*recipe.vocabulary, *train_set.texts])
     make_batch = BatchMaker(train_set, tokenizer, recipe.features, recipe.augment, cfg.spec_augment, cfg.seed)
     dims = ModelDims(
@@ -135,7 +139,7 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
 def evaluate_corpus(model: SequenceModel, tokenizer: CharTokenizer, recipe: Recipe, corpus: Corpus) -> dict:
     """Greedy-decode a feature corpus with the same stage inference uses; WER and CER against its texts."""
     model.eval()
-    config = {"features": recipe.features.to_dict(), "tokenizer": {"symbols": tokenizer.symbols}}
+    config = {"features": recipe.features.to_dict(), "tokenizer": {"symbols": tokenizer.symbols}, "vocabulary": list(recipe.vocabulary)}
     recognize = CTCRecognize(ModelBundle(recipe.run_dir, config, model, tokenizer), batch_size=64)
     results = recognize.process_batch([{"features": f} for f in corpus.arrays])
     return error_rates(corpus.texts, [r["text"] for r in results])
@@ -149,6 +153,7 @@ def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, 
         "modality": "audio",
         "description": recipe.description,
         "vocabulary": list(recipe.vocabulary),
+        "decode": dataclasses.asdict(recipe.decode),
         "features": recipe.features.to_dict(),
         "tokenizer": {"symbols": tokenizer.symbols},
         "training": {
@@ -159,7 +164,7 @@ def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, 
             "step": step,
         },
         "metrics": {"dev": dev},
-    }
+    } | ({"language_model": {"bigram": word_bigram(train_set.texts, list(recipe.vocabulary))}} if recipe.vocabulary else {})
 
 
 def _warmup_cosine(warmup: int, total: int):
