@@ -8,6 +8,7 @@ from seqrec.features import MAX_SECONDS, InputError, SpectralConfig, is_silent, 
 from seqrec.models import DecodeOptions, LexiconBeamDecoder, ModelBundle, greedy_decode, spans_to_words
 
 from .stage import MissingFieldError, Pipeline, Stage
+from .word_timing import align_words_to_speech
 
 
 class LoadAudio(Stage):
@@ -108,6 +109,16 @@ class CTCRecognize(Stage):
         return outputs[self.head].cpu().numpy(), out_lengths.tolist()
 
 
+class AlignWordTimes(Stage):
+    """``words`` timed by where the speech is in ``audio`` (see ``word_timing``), not by CTC spikes alone."""
+
+    requires = ("audio", "sample_rate", "words")
+    provides = ("words",)
+
+    def process(self, sample: dict) -> dict:
+        return {**sample, "words": align_words_to_speech(sample["words"], sample["audio"], sample["sample_rate"])}
+
+
 def speech_pipeline(bundle: ModelBundle, batch_size: int = 32, decode: DecodeOptions | None = None) -> Pipeline:
     """The full path for a speech bundle: load -> features -> recognize (decode: the bundle's default)."""
     features = SpectralConfig(**bundle.config["features"])
@@ -116,5 +127,6 @@ def speech_pipeline(bundle: ModelBundle, batch_size: int = 32, decode: DecodeOpt
             ("load", LoadAudio(features.sample_rate)),
             ("features", SpectralFeatures(features)),
             ("recognize", CTCRecognize(bundle, batch_size=batch_size, decode=decode)),
+            ("align", AlignWordTimes()),
         ]
     )
