@@ -186,12 +186,20 @@ def run_live(args) -> int:
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
+# What `seqrec models` shows of each evaluation, and how.
+MODEL_FIGURES = {
+    "wer": lambda v: f"WER {v:.1%}",
+    "false_accept_rate": lambda v: f"false accepts {v:.1%}",
+    "word_start_error": lambda v: f"word start error {v:.3f} s",
+}
+
+
 def run_models(args) -> int:
     rows = []
     for name in bundled_model_names():
         config = read_bundle_config(name)
         metrics = {
-            set_name: {key: values[key] for key in ("wer", "cer") if key in values}
+            set_name: {key: values[key] for key in MODEL_FIGURES if key in values}
             for set_name, values in config.get("metrics", {}).items()
         }
         rows.append({"name": name, "task": config.get("task"), "vocabulary": config.get("vocabulary", []), "metrics": metrics})
@@ -203,7 +211,7 @@ def run_models(args) -> int:
         print(f"{row['name']}{default}: {row['task']}, {len(row['vocabulary'])} words")
         print(f"  vocabulary: {' '.join(row['vocabulary'])}")
         for set_name, values in row["metrics"].items():
-            print(f"  {set_name}: " + ", ".join(f"{k.upper()} {v:.1%}" for k, v in values.items()))
+            print(f"  {set_name}: " + ", ".join(MODEL_FIGURES[k](v) for k, v in values.items()))
     return EXIT_OK
 
 
