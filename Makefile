@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 # Reinstall when the project's metadata changes or files are added to a package folder
 # (a strict editable install links files one by one).
-INSTALL_INPUTS := pyproject.toml features models models/pretrained models/pretrained/* pipelines configs configs/splits
+INSTALL_INPUTS := pyproject.toml features features/assets models models/pretrained models/pretrained/* pipelines configs configs/splits
 
 .PHONY: venv demo test model clean
 

@@ -1,4 +1,11 @@
-"""Turning raw media into float32 [T, D] arrays."""
+"""Turning raw media into float32 [T, D] arrays.
+
+The picture side (``frames``, ``hands``) needs OpenCV and MediaPipe; its names are imported on
+first use, so ``import seqrec.features`` stays light for the audio side and for training.
+"""
+import importlib
+from typing import TYPE_CHECKING
+
 from .augment import AudioAugmentConfig, augment_audio, coloured_noise
 from .audio import (
     AUDIO_EXTENSIONS,
@@ -14,10 +21,61 @@ from .audio import (
     stream_audio,
 )
 from .errors import InputError
+from .hand_layout import HAND_SIDES, MIDDLE_MCP, N_COORDS, N_HAND_LANDMARKS, N_HANDS, WRIST
+from .landmark_features import LandmarkFeatures
 from .spectral import SpectralConfig, cmvn, spectral_features
 from .vad import StreamingSegmenter, Utterance, VadConfig
 
+if TYPE_CHECKING:
+    from .frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, FrameSource, as_rgb8, read_image
+    from .hands import (
+        HAND_MODEL_SHA256,
+        MAX_SIDE,
+        MIN_SIDE,
+        HandLandmarks,
+        HandLandmarksConfig,
+        Hands,
+        HandTracker,
+        ModelFileError,
+        load_hand_model,
+    )
+
+# Name -> submodule, imported when the name is first asked for (PEP 562).
+_LAZY = {
+    "FrameSource": "frames",
+    "IMAGE_EXTENSIONS": "frames",
+    "VIDEO_EXTENSIONS": "frames",
+    "as_rgb8": "frames",
+    "read_image": "frames",
+    "HAND_MODEL_SHA256": "hands",
+    "HandLandmarks": "hands",
+    "HandLandmarksConfig": "hands",
+    "HandTracker": "hands",
+    "Hands": "hands",
+    "MAX_SIDE": "hands",
+    "MIN_SIDE": "hands",
+    "ModelFileError": "hands",
+    "load_hand_model": "hands",
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    *_LAZY,
+    "HAND_SIDES",
+    "LandmarkFeatures",
+    "MIDDLE_MCP",
+    "N_COORDS",
+    "N_HANDS",
+    "N_HAND_LANDMARKS",
+    "WRIST",
     "AudioAugmentConfig",
     "augment_audio",
     "coloured_noise",
