@@ -24,10 +24,8 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
-# Rebuild the bundled digits-commands model from ../shared/data: synthetic corpus, data
-# preparation, training, calibration, evaluation (needs Debian's espeak-ng, flite, festival).
+# Rebuild the bundled digits-commands model from ../shared/data (data preparation, training, evaluation).
 model: venv
-	$(BIN)/python scripts/make_synthetic_speech.py
 	$(BIN)/python scripts/build_digits_commands.py
 
 clean:

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from importlib.metadata import PackageNotFoundError, version
 
 from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, bundled_model_names, read_bundle_config
@@ -88,6 +89,7 @@ def decode_options(args, model: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.formatwarning = lambda message, *_, **__: f"seqrec: {message}\n"  # one line, no source echo
     try:
         return args.run(args)
     except (UsageError, BundleError) as error:

@@ -46,6 +46,7 @@ class TrainConfig:
     spec_augment: bool = True
     checkpoint_every: int = 200  # steps; checkpoints also close every epoch
     loader_workers: int = 1  # processes preparing batches (augmentation, features) beside training
+    init_from: str | None = None  # a bundle folder whose weights start the run (fine-tuning)
     device: str | None = None
 
 

@@ -1,6 +1,8 @@
 """Speech stages: load audio, compute spectral features, recognise with a CTC model."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -71,7 +73,13 @@ class CTCRecognize(Stage):
         self._beam = None
         if self.decode.method == "beam":
             lm = bundle.config.get("language_model", {}).get("bigram")
-            self._beam = LexiconBeamDecoder(bundle.tokenizer, bundle.config["vocabulary"], self.decode, lm)
+            try:
+                self._beam = LexiconBeamDecoder(bundle.tokenizer, bundle.config["vocabulary"], self.decode, lm)
+            except ImportError as error:
+                if decode is not None:  # asked for by the caller: say so and stop
+                    raise
+                # The bundle's own default: greedy still works, only less well, so go on and say why.
+                warnings.warn(f"{error}; decoding greedily instead", stacklevel=2)
 
     @torch.inference_mode()
     def process_batch(self, samples: list[dict]) -> list[dict]:

@@ -17,7 +17,17 @@ from pathlib import Path
 
 import torch
 
-from seqrec.models import CharTokenizer, EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel, save_bundle, word_bigram
+from seqrec.models import (
+    CharTokenizer,
+    EncoderDims,
+    HeadDims,
+    ModelBundle,
+    ModelDims,
+    SequenceModel,
+    load_bundle,
+    save_bundle,
+    word_bigram,
+)
 
 from .ctc_data import BatchMaker, Corpus, PlannedBatches, keep_vocabulary, load_corpus, plan_epoch
 from .device import resolve_device
@@ -57,6 +67,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
         heads={"ctc": HeadDims("ctc", len(tokenizer))},
     )
     model = SequenceModel(dims).to(device)
+    if cfg.init_from and not (run_dir / CHECKPOINT_FILE).is_file():
+        _initialise_from(model, tokenizer, cfg.init_from)
+        log(f"starting from the weights of {cfg.init_from}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = len(plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, 0, recipe.data.join_probability, recipe.data.join_max))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch))
@@ -165,6 +178,16 @@ def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, 
         },
         "metrics": {"dev": dev},
     } | ({"language_model": {"bigram": word_bigram(train_set.texts, list(recipe.vocabulary))}} if recipe.vocabulary else {})
+
+
+def _initialise_from(model: SequenceModel, tokenizer: CharTokenizer, bundle: str) -> None:
+    """Copy a bundle's weights into ``model``: same dims and the same characters, or an error."""
+    source = load_bundle(bundle)
+    if source.tokenizer is None or source.tokenizer.symbols != tokenizer.symbols:
+        raise ValueError(f"{bundle}: its characters differ from this recipe's, so its weights cannot start this run")
+    if source.model.dims != model.dims:
+        raise ValueError(f"{bundle}: its dims {source.model.dims} differ from this recipe's {model.dims}")
+    model.load_state_dict(source.model.state_dict())
 
 
 def _warmup_cosine(warmup: int, total: int):

@@ -1,39 +1,23 @@
-"""Rebuild the bundled `digits-commands` model: prepare data, train, calibrate, evaluate, package.
+"""Rebuild the bundled `digits-commands` model: prepare data, train, evaluate, copy into the package.
 
-    python scripts/build_digits_commands.py [--shared ../shared] [--synthetic MANIFEST] [--prepare-only | --skip-train]
+    python scripts/build_digits_commands.py [--shared ../shared] [--skip-train]
 
-Data: real speech (Speech Commands by speaker, FSDD train takes), the synthetic multi-voice corpus
-(`python scripts/make_synthetic_speech.py` first) for the words and sequences real data lack,
-out-of-vocabulary words and noise with empty targets (rejection). Each step resumes: the split is
-kept in configs/splits/, manifests are rewritten, training resumes from its checkpoint,
-evaluation writes runs/digits-commands/eval/<set>/metrics.json.
+Each step resumes: the split is kept in configs/splits/, manifests are rewritten, training resumes
+from its checkpoint, evaluation writes runs/digits-commands/eval/<set>/metrics.json.
 """
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from seqrec.models import DecodeOptions, load_bundle, read_bundle_config
-from seqrec.pipelines import Transcriber
-from seqrec.pipelines.ctc_data import keep_vocabulary
+from seqrec.models import load_bundle, read_bundle_config
 from seqrec.pipelines.evaluate import evaluate
-from seqrec.pipelines.manifest import read_manifest, write_manifest
-from seqrec.pipelines.metrics import error_rates
+from seqrec.pipelines.manifest import write_manifest
 from seqrec.pipelines.recipe import load_recipe
-from seqrec.pipelines.speech_corpora import (
-    FSDD_TEST_TAKES,
-    fsdd_rows,
-    join_clips,
-    noise_rows,
-    speech_commands_rows,
-    split_speakers,
-)
+from seqrec.pipelines.speech_corpora import FSDD_TEST_TAKES, fsdd_rows, speech_commands_rows, split_speakers
 from seqrec.pipelines.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,10 +26,9 @@ SPLIT_FILE = ROOT / "configs" / "splits" / "speech_commands_speakers.json"
 DATA = ROOT / "data" / "digits-commands"
 TARGET = ROOT / "models" / "pretrained" / "digits-commands"
 FSDD_DEV_TAKES = range(5, 10)  # held out of FSDD's train takes for model selection
-SEED = 20261126
 
 
-def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_rate: int) -> dict[str, Path]:
+def prepare(shared: Path, vocabulary: set[str]) -> dict[str, Path]:
     commands = speech_commands_rows(shared / "data" / "speech" / "speech_commands")
     digits = fsdd_rows(shared / "data" / "speech" / "fsdd" / "recordings")
     if SPLIT_FILE.is_file():
@@ -57,25 +40,15 @@ def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_r
     speaker_split = {speaker: name for name, speakers in split.items() for speaker in speakers}
     known = [r for r in commands if r["speaker"] in speaker_split]
 
-    def commands_in(name: str, in_vocabulary: bool | None = None) -> list[dict]:
-        return [
-            r for r in known
-            if speaker_split[r["speaker"]] == name and (in_vocabulary is None or (r["text"] in vocabulary) == in_vocabulary)
-        ]
+    def commands_in(name: str, in_vocabulary: bool = True) -> list[dict]:
+        return [r for r in known if speaker_split[r["speaker"]] == name and (r["text"] in vocabulary) == in_vocabulary]
 
-    synthetic_rows = list(read_manifest(synthetic)) if synthetic else []
-    test_clips = commands_in("test", in_vocabulary=True) + [r for r in digits if r["take"] in FSDD_TEST_TAKES]
     sets = {
-        # Out-of-vocabulary clips stay in train and dev: the recipe's vocabulary turns them into empty targets.
-        "train": commands_in("train")
-        + [r for r in digits if r["take"] not in FSDD_TEST_TAKES and r["take"] not in FSDD_DEV_TAKES]
-        + synthetic_rows
-        + noise_rows(DATA / "noise", 300, sample_rate, SEED),
+        "train": commands_in("train") + [r for r in digits if r["take"] not in FSDD_TEST_TAKES and r["take"] not in FSDD_DEV_TAKES],
         "dev": commands_in("dev") + [r for r in digits if r["take"] in FSDD_DEV_TAKES],
-        "test_speech_commands": commands_in("test", in_vocabulary=True),
+        "test_speech_commands": commands_in("test"),
         "test_speech_commands_oov": commands_in("test", in_vocabulary=False),
         "test_fsdd": [r for r in digits if r["take"] in FSDD_TEST_TAKES],
-        "test_connected": join_clips(test_clips, DATA / "connected", 300, sample_rate, SEED),
     }
     paths = {}
     for name, rows in sets.items():
@@ -85,56 +58,23 @@ def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_r
     return paths
 
 
-def calibrate_rejection(bundle: Path, dev: Path) -> float:
-    """The word-score threshold that minimises dev WER + false accept rate (equal weight)."""
-    rows = list(read_manifest(dev))
-    results = list(Transcriber(bundle, decode=DecodeOptions(rejection_threshold=0.0)).transcribe_paths(r["audio_filepath"] for r in rows))
-    vocabulary = tuple(read_bundle_config(bundle)["vocabulary"])
-    references = [keep_vocabulary(r["text"], vocabulary) for r in rows]
-    candidates = sorted({0.0, *(w["score"] for r in results for w in r.get("words", []))})
-    best = (np.inf, 0.0)
-    for threshold in candidates[:: max(1, len(candidates) // 400)]:
-        texts = [" ".join(w["word"] for w in r.get("words", []) if w["score"] >= threshold) for r in results]
-        speech = [(ref, text) for ref, text in zip(references, texts) if ref]
-        silent = [text for ref, text in zip(references, texts) if not ref]
-        wer = error_rates([s[0] for s in speech], [s[1] for s in speech])["wer"]
-        false_accepts = sum(bool(t) for t in silent) / max(len(silent), 1)
-        best = min(best, (wer + false_accepts, threshold))
-    print(f"rejection threshold {best[1]:.4f} (dev WER + false accept rate {best[0]:.4f})")
-    return round(best[1], 4)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/")
-    parser.add_argument("--synthetic", type=Path, default=ROOT / "data" / "synthetic-speech" / "manifest.jsonl")
-    parser.add_argument("--prepare-only", action="store_true", help="write the manifests and stop")
-    parser.add_argument("--skip-train", action="store_true", help="calibrate, evaluate and package the existing best bundle")
+    parser.add_argument("--skip-train", action="store_true", help="evaluate and package the existing best bundle")
     args = parser.parse_args()
 
     recipe = load_recipe(RECIPE)
-    synthetic = args.synthetic if args.synthetic.is_file() else None
-    if synthetic is None:
-        print(f"no synthetic corpus at {args.synthetic}: training on real speech only")
-    manifests = prepare(args.shared, synthetic, set(recipe.vocabulary), recipe.features.sample_rate)
-    if args.prepare_only:
-        return 0
+    manifests = prepare(args.shared, set(recipe.vocabulary))
     best = recipe.run_dir / "best" if args.skip_train else train(recipe)
-
-    config = read_bundle_config(best)
-    config["decode"] = dataclasses.asdict(DecodeOptions(rejection_threshold=calibrate_rejection(best, manifests["dev"])))
-    (best / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     metrics = {}
-    for name in ("test_fsdd", "test_speech_commands", "test_speech_commands_oov", "test_connected"):
-        for method in ("greedy", "beam"):
-            decode = dataclasses.replace(DecodeOptions(**config["decode"]), method=method)
-            result = evaluate(best, manifests[name], recipe.run_dir / "eval" / f"{name}-{method}", decode=decode)
-            result["manifest"] = str(manifests[name].relative_to(ROOT))
-            del result["model"]  # the packaged bundle is the model; the run folder is not shipped
-            metrics[f"{name}/{method}"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}
-            shown = ("wer", "false_accept_rate", "word_start_error", "utterances", "errors")
-            print(f"{name}/{method}", json.dumps({k: result[k] for k in shown if k in result}))
-    config["metrics"].update(metrics)
+    for name in ("test_fsdd", "test_speech_commands"):
+        metrics[name] = evaluate(best, manifests[name], recipe.run_dir / "eval" / name)
+        metrics[name]["manifest"] = str(manifests[name].relative_to(ROOT))
+        del metrics[name]["model"]  # the packaged bundle is the model; the run folder is not shipped
+        print(name, json.dumps({k: metrics[name][k] for k in ("wer", "cer", "utterances", "errors")}))
+    config = read_bundle_config(best)
+    config["metrics"].update({name: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()} for name, m in metrics.items()})
     TARGET.mkdir(parents=True, exist_ok=True)
     shutil.copy(best / "model.safetensors", TARGET / "model.safetensors")
     (TARGET / "config.json").write_text(json.dumps(config, indent=2) + "\n")

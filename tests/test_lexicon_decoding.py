@@ -48,3 +48,27 @@ def test_the_bigram_breaks_an_acoustic_tie():
     prefers_no = word_bigram(["no"] * 20, VOCABULARY)
     decoder = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam", lm_weight=2.0), prefers_no)
     assert [w["word"] for w in spans_to_words(decoder.decode(ambiguous), TOKENIZER, 0.03)] == ["no"]
+
+
+def test_a_bundle_asking_for_beam_search_decodes_greedily_without_flashlight(monkeypatch):
+    import sys
+
+    import torch
+
+    from seqrec.models import EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel
+    from seqrec.pipelines.speech import CTCRecognize
+
+    model = SequenceModel(ModelDims(EncoderDims(n_input=39, n_hidden=8, n_layers=1), {"ctc": HeadDims("ctc", len(TOKENIZER))}))
+    config = {
+        "features": {"sample_rate": 8000},
+        "tokenizer": {"symbols": TOKENIZER.symbols},
+        "vocabulary": VOCABULARY,
+        "decode": {"method": "beam"},
+    }
+    bundle = ModelBundle(path=None, config=config, model=model.eval(), tokenizer=TOKENIZER)
+    monkeypatch.setitem(sys.modules, "flashlight.lib.text", None)  # as if the [lm] extra were not installed
+    with pytest.warns(UserWarning, match="decoding greedily instead"):
+        recognize = CTCRecognize(bundle)
+    assert recognize.process_batch([{"features": torch.randn(20, 39).numpy()}])[0]["text"] in {"", *VOCABULARY}
+    with pytest.raises(ImportError, match=r"seqrec\[lm\]"):
+        CTCRecognize(bundle, decode=DecodeOptions(method="beam"))

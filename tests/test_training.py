@@ -106,3 +106,20 @@ def test_training_from_precomputed_features_never_imports_librosa(tmp_path):
     )
     subprocess.run([sys.executable, "-c", script], check=True)
     assert (tmp_path / "run" / "best" / "model.safetensors").is_file()
+
+
+def test_fine_tuning_starts_from_a_bundles_weights(tmp_path):
+    first = train(load_recipe(_recipe(tmp_path, "first", epochs=2)), log=lambda *_: None)
+    recipe = _recipe(tmp_path, "second", epochs=1, lr=0.0, init_from=str(first))
+    second = train(load_recipe(recipe), log=lambda *_: None)
+    a, b = load_file(first / "model.safetensors"), load_file(second / "model.safetensors")
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], atol=1e-5, rtol=0)
+
+
+def test_fine_tuning_refuses_a_bundle_with_other_dims(tmp_path):
+    first = train(load_recipe(_recipe(tmp_path, "first", epochs=1)), log=lambda *_: None)
+    recipe = _recipe(tmp_path, "second", epochs=1, init_from=str(first)).read_text().replace("n_hidden: 16", "n_hidden: 24")
+    (tmp_path / "other.yaml").write_text(recipe)
+    with pytest.raises(ValueError, match="dims"):
+        train(load_recipe(tmp_path / "other.yaml"), log=lambda *_: None)

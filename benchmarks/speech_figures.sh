@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every published speech figure, in one go, on an otherwise idle machine (about 15 minutes on 2 cores).
+# Needs the data that scripts/build_digits_commands.py prepares and `pip install -e '.[lm,bench]'`.
+#   bash benchmarks/speech_figures.sh [OUT]     (default OUT: runs/figures)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-runs/figures}
+mkdir -p "$out"
+bin=.venv/bin
+$bin/seqrec models | tee "$out/models.txt"
+for decoder in greedy beam; do
+    $bin/seqrec transcribe tests/data/samples --format jsonl --decoder "$decoder" | tee "$out/samples-$decoder.jsonl"
+done
+$bin/python benchmarks/transcribe_throughput.py | tee "$out/throughput.json"
+$bin/python benchmarks/pocketsphinx_race.py --out "$out/pocketsphinx_race.json" > /dev/null
+$bin/python benchmarks/long_audio.py --minutes 60 | tee "$out/long_audio.json"
+$bin/python benchmarks/stream_latency.py --seconds 120 | tee "$out/stream_latency.json"
