@@ -78,7 +78,7 @@ def main() -> int:
         "torch_threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "through_stage": stages,
-        "x_real_time": stages["recognize"]["x_real_time"],
+        "x_real_time": stages[transcriber.pipeline.steps[-1][0]]["x_real_time"],  # the whole pipeline
         "startup_seconds": startup_seconds(args.model),
     }
     print(json.dumps(result, indent=2))
