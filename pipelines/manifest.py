@@ -50,3 +50,12 @@ def write_manifest(path: str | os.PathLike, rows: Iterable[dict]) -> int:
             count += 1
     os.replace(tmp, path)
     return count
+
+
+def write_manifests(sets: dict[str, Iterable[dict]], folder: str | os.PathLike) -> dict[str, Path]:
+    """``folder/NAME.jsonl`` for each named set of rows; prints each file's row count."""
+    paths = {}
+    for name, rows in sets.items():
+        paths[name] = Path(folder) / f"{name}.jsonl"
+        print(f"{paths[name]}: {write_manifest(paths[name], rows)} rows")
+    return paths

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-# FSDD's official split: takes 0-4 of every speaker and digit are the test set.
+# FSDD's official split: takes 0-4 of every speaker and digit are the test set; seqrec holds out
+# takes 5-9 of the train takes for model selection.
 FSDD_TEST_TAKES = range(0, 5)
+FSDD_DEV_TAKES = range(5, 10)
 _FSDD_NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 
 
@@ -51,6 +55,44 @@ def speech_commands_rows(root: str | os.PathLike) -> list[dict]:
             }
             for row in csv.DictReader(table)
         ]
+
+
+@dataclass
+class SpeechCorpora:
+    """The real speech corpora with their splits: Speech Commands by speaker, FSDD by take."""
+
+    commands: list[dict]  # rows of speakers in the split file, each with its "split"
+    digits: list[dict]
+
+    def commands_in(self, split: str, vocabulary: set[str] | None = None, in_vocabulary: bool = True) -> list[dict]:
+        """One split's Speech Commands rows; with a vocabulary, only the words in it (or only the others)."""
+        return [
+            r for r in self.commands
+            if r["split"] == split and (vocabulary is None or (r["text"] in vocabulary) == in_vocabulary)
+        ]
+
+    def fsdd(self, split: str) -> list[dict]:
+        """FSDD rows of one split: "test" takes 0-4, "dev" takes 5-9, "train" the rest."""
+        held_out = {"test": FSDD_TEST_TAKES, "dev": FSDD_DEV_TAKES}
+        if split in held_out:
+            return [r for r in self.digits if r["take"] in held_out[split]]
+        return [r for r in self.digits if not any(r["take"] in takes for takes in held_out.values())]
+
+
+def load_speech_corpora(shared_data: str | os.PathLike, split_file: str | os.PathLike) -> SpeechCorpora:
+    """Speech Commands and FSDD from ``shared_data`` (the folder holding ``speech/``), split by the
+    speaker split in ``split_file``, which is made (70/15/15) and written there the first time."""
+    shared_data, split_file = Path(shared_data), Path(split_file)
+    commands = speech_commands_rows(shared_data / "speech" / "speech_commands")
+    if split_file.is_file():
+        split = json.loads(split_file.read_text())
+    else:
+        split = split_speakers([r["speaker"] for r in commands], {"train": 0.7, "dev": 0.15, "test": 0.15}, salt="seqrec")
+        split_file.parent.mkdir(parents=True, exist_ok=True)
+        split_file.write_text(json.dumps(split, indent=1) + "\n")
+    speaker_split = {speaker: name for name, speakers in split.items() for speaker in speakers}
+    known = [{**r, "split": speaker_split[r["speaker"]]} for r in commands if r["speaker"] in speaker_split]
+    return SpeechCorpora(known, fsdd_rows(shared_data / "speech" / "fsdd" / "recordings"))
 
 
 def split_speakers(speakers: list[str], fractions: dict[str, float], salt: str) -> dict[str, list[str]]:

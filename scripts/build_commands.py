@@ -26,17 +26,10 @@ from seqrec.models import DecodeOptions, load_bundle, read_bundle_config
 from seqrec.pipelines import Transcriber
 from seqrec.pipelines.ctc_data import keep_vocabulary
 from seqrec.pipelines.evaluate import evaluate
-from seqrec.pipelines.manifest import read_manifest, write_manifest
+from seqrec.pipelines.manifest import read_manifest, write_manifests
 from seqrec.pipelines.metrics import error_rates
 from seqrec.pipelines.recipe import load_recipe
-from seqrec.pipelines.speech_corpora import (
-    FSDD_TEST_TAKES,
-    fsdd_rows,
-    join_clips,
-    noise_rows,
-    speech_commands_rows,
-    split_speakers,
-)
+from seqrec.pipelines.speech_corpora import join_clips, load_speech_corpora, noise_rows
 from seqrec.pipelines.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,48 +38,26 @@ FINETUNE = ROOT / "configs" / "commands-finetune.yaml"  # the second stage start
 SPLIT_FILE = ROOT / "configs" / "splits" / "speech_commands_speakers.json"
 DATA = ROOT / "data" / "commands"
 TARGET = ROOT / "models" / "pretrained" / "commands"
-FSDD_DEV_TAKES = range(5, 10)  # held out of FSDD's train takes for model selection
 SEED = 20261126
 
 
 def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_rate: int) -> dict[str, Path]:
-    commands = speech_commands_rows(shared / "data" / "speech" / "speech_commands")
-    digits = fsdd_rows(shared / "data" / "speech" / "fsdd" / "recordings")
-    if SPLIT_FILE.is_file():
-        split = json.loads(SPLIT_FILE.read_text())
-    else:
-        split = split_speakers([r["speaker"] for r in commands], {"train": 0.7, "dev": 0.15, "test": 0.15}, salt="seqrec")
-        SPLIT_FILE.parent.mkdir(parents=True, exist_ok=True)
-        SPLIT_FILE.write_text(json.dumps(split, indent=1) + "\n")
-    speaker_split = {speaker: name for name, speakers in split.items() for speaker in speakers}
-    known = [r for r in commands if r["speaker"] in speaker_split]
-
-    def commands_in(name: str, in_vocabulary: bool | None = None) -> list[dict]:
-        return [
-            r for r in known
-            if speaker_split[r["speaker"]] == name and (in_vocabulary is None or (r["text"] in vocabulary) == in_vocabulary)
-        ]
-
+    corpora = load_speech_corpora(shared / "data", SPLIT_FILE)
     synthetic_rows = list(read_manifest(synthetic)) if synthetic else []
-    test_clips = commands_in("test", in_vocabulary=True) + [r for r in digits if r["take"] in FSDD_TEST_TAKES]
-    sets = {
-        # Out-of-vocabulary clips stay in train and dev: the recipe's vocabulary turns them into empty targets.
-        "train": commands_in("train")
-        + [r for r in digits if r["take"] not in FSDD_TEST_TAKES and r["take"] not in FSDD_DEV_TAKES]
-        + synthetic_rows
-        + noise_rows(DATA / "noise", 300, sample_rate, SEED),
-        "dev": commands_in("dev") + [r for r in digits if r["take"] in FSDD_DEV_TAKES],
-        "test_speech_commands": commands_in("test", in_vocabulary=True),
-        "test_speech_commands_oov": commands_in("test", in_vocabulary=False),
-        "test_fsdd": [r for r in digits if r["take"] in FSDD_TEST_TAKES],
-        "test_connected": join_clips(test_clips, DATA / "connected", 300, sample_rate, SEED),
-    }
-    paths = {}
-    for name, rows in sets.items():
-        paths[name] = DATA / f"{name}.jsonl"
-        count = write_manifest(paths[name], rows)
-        print(f"{paths[name].relative_to(ROOT)}: {count} rows")
-    return paths
+    test_clips = corpora.commands_in("test", vocabulary) + corpora.fsdd("test")
+    return write_manifests(
+        {
+            # Out-of-vocabulary clips stay in train and dev: the recipe's vocabulary turns them into empty targets.
+            "train": corpora.commands_in("train") + corpora.fsdd("train") + synthetic_rows
+            + noise_rows(DATA / "noise", 300, sample_rate, SEED),
+            "dev": corpora.commands_in("dev") + corpora.fsdd("dev"),
+            "test_speech_commands": corpora.commands_in("test", vocabulary),
+            "test_speech_commands_oov": corpora.commands_in("test", vocabulary, in_vocabulary=False),
+            "test_fsdd": corpora.fsdd("test"),
+            "test_connected": join_clips(test_clips, DATA / "connected", 300, sample_rate, SEED),
+        },
+        DATA,
+    )
 
 
 # Beam search's per-word bonus counters a model that leans to blank; tried on dev, never on test.

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from seqrec.models import load_bundle, read_bundle_config
 from seqrec.pipelines.evaluate import evaluate
-from seqrec.pipelines.manifest import write_manifest
+from seqrec.pipelines.manifest import write_manifests
 from seqrec.pipelines.recipe import load_recipe
-from seqrec.pipelines.speech_corpora import FSDD_TEST_TAKES, fsdd_rows, speech_commands_rows, split_speakers
+from seqrec.pipelines.speech_corpora import load_speech_corpora
 from seqrec.pipelines.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,37 +25,20 @@ RECIPE = ROOT / "configs" / "digits-commands.yaml"
 SPLIT_FILE = ROOT / "configs" / "splits" / "speech_commands_speakers.json"
 DATA = ROOT / "data" / "digits-commands"
 TARGET = ROOT / "models" / "pretrained" / "digits-commands"
-FSDD_DEV_TAKES = range(5, 10)  # held out of FSDD's train takes for model selection
 
 
 def prepare(shared: Path, vocabulary: set[str]) -> dict[str, Path]:
-    commands = speech_commands_rows(shared / "data" / "speech" / "speech_commands")
-    digits = fsdd_rows(shared / "data" / "speech" / "fsdd" / "recordings")
-    if SPLIT_FILE.is_file():
-        split = json.loads(SPLIT_FILE.read_text())
-    else:
-        split = split_speakers([r["speaker"] for r in commands], {"train": 0.7, "dev": 0.15, "test": 0.15}, salt="seqrec")
-        SPLIT_FILE.parent.mkdir(parents=True, exist_ok=True)
-        SPLIT_FILE.write_text(json.dumps(split, indent=1) + "\n")
-    speaker_split = {speaker: name for name, speakers in split.items() for speaker in speakers}
-    known = [r for r in commands if r["speaker"] in speaker_split]
-
-    def commands_in(name: str, in_vocabulary: bool = True) -> list[dict]:
-        return [r for r in known if speaker_split[r["speaker"]] == name and (r["text"] in vocabulary) == in_vocabulary]
-
-    sets = {
-        "train": commands_in("train") + [r for r in digits if r["take"] not in FSDD_TEST_TAKES and r["take"] not in FSDD_DEV_TAKES],
-        "dev": commands_in("dev") + [r for r in digits if r["take"] in FSDD_DEV_TAKES],
-        "test_speech_commands": commands_in("test"),
-        "test_speech_commands_oov": commands_in("test", in_vocabulary=False),
-        "test_fsdd": [r for r in digits if r["take"] in FSDD_TEST_TAKES],
-    }
-    paths = {}
-    for name, rows in sets.items():
-        paths[name] = DATA / f"{name}.jsonl"
-        count = write_manifest(paths[name], rows)
-        print(f"{paths[name].relative_to(ROOT)}: {count} rows")
-    return paths
+    corpora = load_speech_corpora(shared / "data", SPLIT_FILE)
+    return write_manifests(
+        {
+            "train": corpora.commands_in("train", vocabulary) + corpora.fsdd("train"),
+            "dev": corpora.commands_in("dev", vocabulary) + corpora.fsdd("dev"),
+            "test_speech_commands": corpora.commands_in("test", vocabulary),
+            "test_speech_commands_oov": corpora.commands_in("test", vocabulary, in_vocabulary=False),
+            "test_fsdd": corpora.fsdd("test"),
+        },
+        DATA,
+    )
 
 
 def main() -> int:
