@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,16 @@ def save_bundle(path: str | os.PathLike, model: SequenceModel, config: dict) -> 
     save_file(state, str(path / WEIGHTS_FILE))
     _write_atomic(path / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
     return path
+
+
+def copy_bundle(source: str | os.PathLike, target: str | os.PathLike, config: dict) -> Path:
+    """Copy ``source``'s weights to ``target`` with ``config`` (e.g. with figures added); the copy must load."""
+    target = Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(Path(source) / WEIGHTS_FILE, target / WEIGHTS_FILE)
+    _write_atomic(target / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+    load_bundle(target)
+    return target
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from seqrec.models import DecodeOptions, load_bundle, read_bundle_config
+from seqrec.models import DecodeOptions, copy_bundle, read_bundle_config
 from seqrec.pipelines import Transcriber
 from seqrec.pipelines.ctc_data import keep_vocabulary
 from seqrec.pipelines.evaluate import evaluate
@@ -125,10 +124,7 @@ def main() -> int:
             shown = ("wer", "false_accept_rate", "word_start_error", "utterances", "errors")
             print(f"{name}/{method}", json.dumps({k: result[k] for k in shown if k in result}))
     config["metrics"].update(metrics)
-    TARGET.mkdir(parents=True, exist_ok=True)
-    shutil.copy(best / "model.safetensors", TARGET / "model.safetensors")
-    (TARGET / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    load_bundle(TARGET)  # the packaged copy must load
+    copy_bundle(best, TARGET, config)
     print(f"packaged {TARGET.relative_to(ROOT)}")
     return 0
 

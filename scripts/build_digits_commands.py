@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
-from seqrec.models import load_bundle, read_bundle_config
+from seqrec.models import copy_bundle, read_bundle_config
 from seqrec.pipelines.evaluate import evaluate
 from seqrec.pipelines.manifest import write_manifests
 from seqrec.pipelines.recipe import load_recipe
@@ -58,10 +57,7 @@ def main() -> int:
         print(name, json.dumps({k: metrics[name][k] for k in ("wer", "cer", "utterances", "errors")}))
     config = read_bundle_config(best)
     config["metrics"].update({name: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()} for name, m in metrics.items()})
-    TARGET.mkdir(parents=True, exist_ok=True)
-    shutil.copy(best / "model.safetensors", TARGET / "model.safetensors")
-    (TARGET / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    load_bundle(TARGET)  # the packaged copy must load
+    copy_bundle(best, TARGET, config)
     print(f"packaged {TARGET.relative_to(ROOT)}")
     return 0
 
