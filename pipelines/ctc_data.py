@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from seqrec.features import AudioAugmentConfig, InputError, SpectralConfig
 from seqrec.models import CharTokenizer, normalize_text
@@ -138,9 +139,7 @@ class BatchMaker:
         rng = np.random.default_rng([self.seed, epoch, index])
         arrays = [self._item_features(item, rng) for item in batch]
         lengths = torch.tensor([len(a) for a in arrays])
-        padded = torch.zeros(len(arrays), int(lengths.max()), arrays[0].shape[1])
-        for row, array in enumerate(arrays):
-            padded[row, : len(array)] = torch.from_numpy(array)
+        padded = pad_sequence([torch.from_numpy(a) for a in arrays], batch_first=True)
         if self.spec_augment:
             spec_augment(padded, lengths, rng)
         targets = [self.tokenizer.encode(" ".join(self.corpus.texts[j] for j in item)) for item in batch]

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from seqrec.features import MAX_SECONDS, InputError, SpectralConfig, is_silent, load_audio, resample, spectral_features
 from seqrec.models import DecodeOptions, LexiconBeamDecoder, ModelBundle, greedy_decode, spans_to_words
@@ -94,7 +95,7 @@ class CTCRecognize(Stage):
             log_probs, lengths = self._forward([samples[i]["features"] for i in chunk])
             for i, item_log_probs, length in zip(chunk, log_probs, lengths):
                 words = self._words(item_log_probs[:length], samples[i].get("duration"))
-                score = round(float(np.mean([w["score"] for w in words])), 4) if words else 0.0
+                score = transcript_score(words)
                 results[i] = {**samples[i], "text": " ".join(w["word"] for w in words), "score": score, "words": words}
         return results
 
@@ -109,12 +110,15 @@ class CTCRecognize(Stage):
 
     def _forward(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
         device = self.bundle.model.device
-        lengths = torch.tensor([max(len(a), 1) for a in arrays])
-        batch = torch.zeros(len(arrays), int(lengths.max()), arrays[0].shape[1])
-        for row, array in enumerate(arrays):
-            batch[row, : len(array)] = torch.from_numpy(array)
+        lengths = torch.tensor([len(a) for a in arrays])
+        batch = pad_sequence([torch.from_numpy(a) for a in arrays], batch_first=True)
         outputs, out_lengths = self.bundle.model(batch.to(device), lengths)
         return outputs[self.head].cpu().numpy(), out_lengths.tolist()
+
+
+def transcript_score(words: list[dict]) -> float:
+    """How sure a transcript is: the mean score of its words, 0 for no words."""
+    return round(float(np.mean([w["score"] for w in words])), 4) if words else 0.0
 
 
 class AlignWordTimes(Stage):

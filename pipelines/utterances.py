@@ -17,6 +17,7 @@ import numpy as np
 
 from seqrec.features import InputError, StreamingSegmenter, Utterance, VadConfig, stream_audio
 
+from .speech import transcript_score
 from .stage import Pipeline
 
 # Files longer than this are cut into utterances; shorter ones go whole, as the model was trained.
@@ -84,8 +85,7 @@ def transcribe_long(
             words.extend(sample["words"])
     except InputError as error:
         return {"path": path, "error": error.reason}
-    score = round(float(np.mean([word["score"] for word in words])), 4) if words else 0.0
-    return {"path": path, "text": " ".join(texts), "score": score, "duration": round(segmenter.seconds, 3), "words": words}
+    return {"path": path, "text": " ".join(texts), "score": transcript_score(words), "duration": round(segmenter.seconds, 3), "words": words}
 
 
 def transcribe_live(
