@@ -21,7 +21,6 @@ from .manifest import read_manifest
 class Corpus:
     """Utterances with their transcripts, as feature arrays or, for audio augmentation, as audio."""
 
-    ids: list[str]
     texts: list[str]
     arrays: list[np.ndarray]  # features [T, D] float32, or audio [n_samples] float32
     is_audio: bool
@@ -44,7 +43,7 @@ def load_corpus(
     Rows with ``features_filepath`` (a ``.npy`` array) are read as they are, so training from
     precomputed features needs neither librosa nor the audio.
     """
-    corpus = Corpus([], [], [], is_audio=keep_audio, frames_per_unit=1 / config.hop_length if keep_audio else 1.0)
+    corpus = Corpus([], [], is_audio=keep_audio, frames_per_unit=1 / config.hop_length if keep_audio else 1.0)
     for manifest in manifests:
         rows = list(read_manifest(manifest))
         if keep_audio and any("audio_filepath" not in row for row in rows):
@@ -62,7 +61,6 @@ def load_corpus(
         # Always read back from the float16 cache, so a fresh run and a resumed one see the same numbers.
         with np.load(cache, allow_pickle=False) as stored:
             corpus.arrays += np.split(stored["data"].astype(np.float32), np.cumsum(stored["lengths"])[:-1])
-        corpus.ids += [row.get("id", row.get("audio_filepath", row.get("features_filepath"))) for row in rows]
         corpus.texts += [normalize_text(row["text"]) for row in rows]
     return corpus
 
