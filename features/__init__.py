@@ -22,6 +22,7 @@ from .audio import (
 )
 from .errors import InputError
 from .hand_layout import HAND_SIDES, MIDDLE_MCP, N_COORDS, N_HAND_LANDMARKS, N_HANDS, WRIST
+from .landmark_augment import LandmarkAugmentConfig, augment_landmarks, hold_pose
 from .landmark_features import LandmarkFeatures
 from .spectral import SpectralConfig, cmvn, spectral_features
 from .vad import StreamingSegmenter, Utterance, VadConfig
@@ -70,7 +71,10 @@ def __getattr__(name: str):
 __all__ = [
     *_LAZY,
     "HAND_SIDES",
+    "LandmarkAugmentConfig",
     "LandmarkFeatures",
+    "augment_landmarks",
+    "hold_pose",
     "MIDDLE_MCP",
     "N_COORDS",
     "N_HANDS",

@@ -35,11 +35,14 @@ class LandmarkFeatures:
     """Hands [T, 2, 21, 3] to features [T, dim]; stored in a model bundle like ``SpectralConfig``.
 
     ``use_z=False`` drops depth (for landmarks that have none, or to trust only x and y);
-    ``velocities=False`` keeps presence, shape and the between-hands vector.
+    ``velocities=False`` keeps presence, shape and the between-hands vector. ``velocity_gain``
+    multiplies both velocities: per frame, a hand moves a tenth of a palm or less, numbers a
+    tenth of the shape's, and a model reading motion learns faster when they are on one scale.
     """
 
     use_z: bool = True
     velocities: bool = True
+    velocity_gain: float = 1.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,7 +116,8 @@ class LandmarkFeatures:
             shape_velocity[1:] = shape[1:] - shape[:-1]
             wrist_velocity = np.zeros_like(wrist)
             wrist_velocity[1:] = (wrist[1:] - wrist[:-1]) / ((palm[1:] + palm[:-1]) / 2)[..., None] * mirror
-            parts += [np.where(both[..., None], shape_velocity, 0.0), np.where(both[..., None], wrist_velocity, 0.0)]
+            gain = np.float32(self.velocity_gain)
+            parts += [np.where(both[..., None], shape_velocity * gain, 0.0), np.where(both[..., None], wrist_velocity * gain, 0.0)]
         hands = np.concatenate(parts, axis=-1).reshape(n_frames, N_HANDS * self.hand_dim)
 
         both_hands = valid.all(axis=1)

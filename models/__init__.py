@@ -13,7 +13,7 @@ from .bundle import (
 from .ctc_decoding import TokenSpan, greedy_decode, spans_to_words
 from .encoder import BiLSTMEncoder, EncoderDims
 from .lexicon_decoding import DecodeOptions, LexiconBeamDecoder, word_bigram
-from .heads import CTCHead
+from .heads import ClassifierHead, CTCHead
 from .sequence_model import HeadDims, ModelDims, SequenceModel
 from .tokenizer import CharTokenizer, normalize_text
 
@@ -22,6 +22,7 @@ __all__ = [
     "BiLSTMEncoder",
     "BundleError",
     "CTCHead",
+    "ClassifierHead",
     "CharTokenizer",
     "DecodeOptions",
     "LexiconBeamDecoder",

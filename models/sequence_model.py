@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 from .encoder import BiLSTMEncoder, EncoderDims
-from .heads import CTCHead
+from .heads import ClassifierHead, CTCHead
 
-HEAD_TYPES = {"ctc": CTCHead}
+HEAD_TYPES = {"ctc": CTCHead, "classifier": ClassifierHead}
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class SequenceModel(nn.Module):
         return next(self.parameters()).device
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """[B, T, D] features and [B] lengths -> ({head name: [B, T', n_outputs]}, [B] output lengths)."""
+        """[B, T, D] features and [B] lengths -> ({head name: log-probabilities}, [B] output lengths).
+
+        A CTC head gives [B, T', n_outputs] (one row per encoder step), a classifier [B, n_outputs].
+        """
         encoded, out_lengths = self.encoder(features, lengths)
-        return {name: head(encoded) for name, head in self.heads.items()}, out_lengths
+        return {name: head(encoded, out_lengths) for name, head in self.heads.items()}, out_lengths

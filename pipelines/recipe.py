@@ -60,6 +60,7 @@ class Recipe:
     augment: AudioAugmentConfig | None = None  # audio augmentation; None trains on cached features
     decode: DecodeOptions = field(default_factory=DecodeOptions)  # stored in the bundle as its default
     task: str = "ctc"
+    modality: str = "audio"  # "hands" recipes load as ``HandRecipe``
     description: str = ""
     # A closed vocabulary: transcripts keep only these words, so speech outside it is trained
     # towards no output at all (rejection). Empty: every word in the data is a target.
@@ -68,7 +69,9 @@ class Recipe:
 
     def __post_init__(self):
         if self.task != "ctc":
-            raise ValueError(f"task must be 'ctc' (classification recipes come with the gesture models), not {self.task!r}")
+            raise ValueError(f"task must be 'ctc' for speech, not {self.task!r}")
+        if self.modality != "audio":
+            raise ValueError(f"modality must be 'audio' or 'hands', not {self.modality!r}")
 
     @property
     def run_dir(self) -> Path:
@@ -82,8 +85,10 @@ def bundled_recipe_names() -> list[str]:
     return sorted(p.name[: -len(".yaml")] for p in resources.files("seqrec.configs").iterdir() if p.name.endswith(".yaml"))
 
 
-def load_recipe(name_or_path: str | os.PathLike, overrides: dict | None = None) -> Recipe:
+def load_recipe(name_or_path: str | os.PathLike, overrides: dict | None = None):
     """Read a recipe from a YAML file, or a bundled one by name (``seqrec train digits-commands``).
+
+    A speech recipe becomes a ``Recipe``; one with ``modality: hands`` a ``HandRecipe``.
 
     ``overrides`` maps dotted keys to values (``{"train.epochs": 1}``), checked like the file's keys.
     """
@@ -106,6 +111,10 @@ def load_recipe(name_or_path: str | os.PathLike, overrides: dict | None = None) 
         for key in parents:
             node = node.setdefault(key, {})
         node[leaf] = value
+    if data.get("modality") == "hands":
+        from .hand_recipe import HandRecipe
+
+        return from_dict(HandRecipe, data, source)
     return from_dict(Recipe, data, source)
 
 
@@ -122,7 +131,11 @@ def from_dict(cls, data: dict, where: str):
     for key, value in data.items():
         hint = hints[key]
         nested = [a for a in (typing.get_args(hint) or (hint,)) if dataclasses.is_dataclass(a)]
-        if nested:  # a section, or an optional one (``augment: null`` switches it off)
+        if typing.get_origin(hint) is dict:  # named sections, e.g. a model's heads
+            if not isinstance(value, dict):
+                raise UsageError(f"{where}: {key} must be a mapping of names to sections")
+            value = {str(name): from_dict(nested[0], section, f"{where}: {key}.{name}") for name, section in value.items()}
+        elif nested:  # a section, or an optional one (``augment: null`` switches it off)
             value = None if value is None else from_dict(nested[0], value, f"{where}: {key}")
         elif typing.get_origin(hint) is tuple:
             value = tuple(value) if isinstance(value, (list, tuple)) else (value,)

@@ -34,6 +34,7 @@ from .device import resolve_device
 from .metrics import error_rates
 from .recipe import Recipe
 from .speech import CTCRecognize
+from .training_loop import TrainingLog, restore_checkpoint, save_checkpoint, warmup_cosine
 
 CHECKPOINT_FILE = "checkpoint.pt"
 BEST_DIR = "best"
@@ -72,7 +73,7 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
         log(f"starting from the weights of {cfg.init_from}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = len(plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, 0, recipe.data.join_probability, recipe.data.join_max))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch))
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
@@ -81,15 +82,15 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
     state = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best_wer": math.inf, "best_epoch": -1}
     checkpoint_path = run_dir / CHECKPOINT_FILE
     if checkpoint_path.is_file():
-        state = _restore(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer)
+        state = restore_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer.symbols)
         log(f"resuming {recipe.name} at epoch {state['epoch']}, step {state['global_step']}")
 
     def checkpoint():
-        _save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer, state)
+        save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer.symbols, state)
 
     log(f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev utterances, "
         f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}")
-    with _TrainingLog(run_dir) as train_log:
+    with TrainingLog(run_dir) as train_log:
         while state["epoch"] < cfg.epochs:
             epoch = state["epoch"]
             plan = plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, epoch, recipe.data.join_probability, recipe.data.join_max)
@@ -188,76 +189,3 @@ def _initialise_from(model: SequenceModel, tokenizer: CharTokenizer, bundle: str
     if source.model.dims != model.dims:
         raise ValueError(f"{bundle}: its dims {source.model.dims} differ from this recipe's {model.dims}")
     model.load_state_dict(source.model.state_dict())
-
-
-def _warmup_cosine(warmup: int, total: int):
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return factor
-
-
-def _save_checkpoint(path: Path, model, optimizer, scheduler, scaler, tokenizer: CharTokenizer, state: dict) -> None:
-    payload = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "scaler": scaler.state_dict(),
-        "torch_rng": torch.get_rng_state(),
-        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "tokenizer": tokenizer.symbols,
-        "state": state,
-    }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # atomic: a kill mid-save leaves the previous checkpoint whole
-
-
-def _restore(path: Path, model, optimizer, scheduler, scaler, tokenizer: CharTokenizer) -> dict:
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if payload["tokenizer"] != tokenizer.symbols:
-        raise ValueError(f"{path}: the checkpoint's vocabulary differs from this recipe's data; use a new output_dir")
-    model.load_state_dict(payload["model"])
-    optimizer.load_state_dict(payload["optimizer"])
-    scheduler.load_state_dict(payload["scheduler"])
-    scaler.load_state_dict(payload["scaler"])
-    torch.set_rng_state(payload["torch_rng"])
-    if payload["cuda_rng"] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(payload["cuda_rng"])
-    return payload["state"]
-
-
-class _TrainingLog:
-    """TensorBoard scalars when tensorboard is installed, and ``history.jsonl`` (per epoch) always."""
-
-    def __init__(self, run_dir: Path):
-        self.run_dir = run_dir
-        self.writer = None
-
-    def __enter__(self):
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
-        except ImportError:
-            print("tensorboard is not installed (pip install 'seqrec[train]'): logging to history.jsonl only")
-        self.history = (self.run_dir / "history.jsonl").open("a", encoding="utf-8")
-        return self
-
-    def scalar(self, tag: str, value: float, step: int) -> None:
-        if self.writer is not None:
-            self.writer.add_scalar(tag, value, step)
-
-    def epoch(self, summary: dict) -> None:
-        self.history.write(json.dumps(summary) + "\n")
-        self.history.flush()
-        for key in ("train_loss", "dev_wer", "dev_cer"):
-            self.scalar(key.replace("_", "/", 1), summary[key], summary["step"])
-
-    def __exit__(self, *exc):
-        self.history.close()
-        if self.writer is not None:
-            self.writer.close()

@@ -1,0 +1,84 @@
+"""What every training loop here shares: the learning-rate schedule, checkpoints with exact resume,
+and the run's log (TensorBoard when installed, ``history.jsonl`` always)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import torch
+
+
+def warmup_cosine(warmup: int, total: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return factor
+
+
+def save_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabulary: list[str], state: dict) -> None:
+    payload = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "vocabulary": vocabulary,
+        "state": state,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)  # atomic: a kill mid-save leaves the previous checkpoint whole
+
+
+def restore_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabulary: list[str]) -> dict:
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload["vocabulary"] != vocabulary:
+        raise ValueError(f"{path}: the checkpoint's vocabulary or labels differ from this recipe's data; use a new output_dir")
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    scheduler.load_state_dict(payload["scheduler"])
+    scaler.load_state_dict(payload["scaler"])
+    torch.set_rng_state(payload["torch_rng"])
+    if payload["cuda_rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(payload["cuda_rng"])
+    return payload["state"]
+
+
+class TrainingLog:
+    """TensorBoard scalars when tensorboard is installed, and ``history.jsonl`` (per epoch) always."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.writer = None
+
+    def __enter__(self):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+        except ImportError:
+            print("tensorboard is not installed (pip install 'seqrec[train]'): logging to history.jsonl only")
+        self.history = (self.run_dir / "history.jsonl").open("a", encoding="utf-8")
+        return self
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        if self.writer is not None:
+            self.writer.add_scalar(tag, value, step)
+
+    def epoch(self, summary: dict) -> None:
+        self.history.write(json.dumps(summary) + "\n")
+        self.history.flush()
+        for key, value in summary.items():
+            if key.startswith(("train_", "dev_")) and isinstance(value, (int, float)):
+                self.scalar(key.replace("_", "/", 1), value, summary["step"])
+
+    def __exit__(self, *exc):
+        self.history.close()
+        if self.writer is not None:
+            self.writer.close()

@@ -1,0 +1,90 @@
+"""Rebuild the bundled hand models: prepare data, train, evaluate on the held-out split, package.
+
+    python scripts/build_hand_models.py [sign-digits] [hand-gestures] [sign-digits-ctc]
+                                        [--shared ../shared] [--prepare-only] [--skip-train]
+
+- sign-digits: the ASL digit photos (by student: configs/splits/sign_digits_students.json).
+- hand-gestures: kinivi's poses (shape head) and fingertip tracks (motion head), by contiguous
+  blocks of the recordings.
+- sign-digits-ctc: digit strings composed from the digit photos' landmarks (train students for
+  training, test students for the test sequences).
+
+Each step resumes: splits are kept in configs/splits/, landmarks are cached under runs/, training
+resumes from its checkpoint. Test figures go into the packaged bundle's config.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from seqrec.models import copy_bundle, read_bundle_config
+from seqrec.pipelines.gestures import GestureModel
+from seqrec.pipelines.hand_corpora import digit_photo_rows, kinivi_sets
+from seqrec.pipelines.hand_training import evaluate_hands, train_hands
+from seqrec.pipelines.landmark_data import load_hand_sequences, write_landmark_dataset
+from seqrec.pipelines.manifest import write_manifest
+from seqrec.pipelines.recipe import load_recipe
+from seqrec.pipelines.sign_sequences import compose_set
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ("sign-digits", "hand-gestures", "sign-digits-ctc")
+TEST_SEQUENCES = 500
+TEST_SEED = 2026
+
+
+def prepare(name: str, shared: Path) -> dict[str, Path]:
+    hands = shared / "data" / "hands"
+    if name in ("sign-digits", "sign-digits-ctc"):
+        rows = digit_photo_rows(hands / "sign_language_digits" / "Dataset", ROOT / "configs" / "splits" / "sign_digits_students.json")
+        out = ROOT / "data" / "sign-digits"
+        for split, split_rows in rows.items():
+            write_manifest(out / f"{split}.jsonl", split_rows)
+        return {split: out / f"{split}.jsonl" for split in rows}
+    sets = kinivi_sets(hands / "kinivi")
+    out = ROOT / "data" / "hand-gestures"
+    return {split: write_landmark_dataset(out / split, sequences) for split, sequences in sets.items()}
+
+
+def evaluate_test(name: str, best: Path, manifests: dict[str, Path], run_dir: Path) -> dict:
+    model = GestureModel(best)
+    test = load_hand_sequences([manifests["test"]], run_dir / "landmarks", log=print)
+    if name == "sign-digits-ctc":
+        recipe = load_recipe(ROOT / "configs" / f"{name}.yaml")
+        test = compose_set([s for s in test if s.found], recipe.data.compose, TEST_SEQUENCES, TEST_SEED)
+        return {"test_composed": evaluate_hands(model, test) | {"composed_from": str(manifests["test"].relative_to(ROOT)), "seed": TEST_SEED}}
+    metrics = evaluate_hands(model, test) | {"manifest": str(manifests["test"].relative_to(ROOT))}
+    if name == "sign-digits":
+        metrics["hands_found"] = round(sum(s.found for s in test) / len(test), 4)
+    return {"test": metrics}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", metavar="MODEL", help=f"any of {', '.join(MODELS)} (default: all)")
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/")
+    parser.add_argument("--prepare-only", action="store_true", help="write the manifests and datasets, then stop")
+    parser.add_argument("--skip-train", action="store_true", help="evaluate and package the existing best bundles")
+    args = parser.parse_args()
+    unknown = sorted(set(args.models) - set(MODELS))
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
+
+    for name in args.models or MODELS:
+        manifests = prepare(name, args.shared)
+        print(name, {split: str(path.relative_to(ROOT)) for split, path in manifests.items()})
+        if args.prepare_only:
+            continue
+        recipe = load_recipe(ROOT / "configs" / f"{name}.yaml")
+        best = recipe.run_dir / "best" if args.skip_train else train_hands(recipe)
+        metrics = evaluate_test(name, best, manifests, recipe.run_dir)
+        print(name, json.dumps({k: {m: v for m, v in values.items() if m != "confusion"} for k, values in metrics.items()}))
+        config = read_bundle_config(best)
+        config["metrics"].update(metrics)
+        copy_bundle(best, ROOT / "models" / "pretrained" / name, config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
