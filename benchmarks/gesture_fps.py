@@ -1,0 +1,150 @@
+"""Gesture recognition speed on a video: the whole `seqrec gestures` path against MediaPipe alone.
+
+    python benchmarks/gesture_fps.py [VIDEO] [--model NAME|PATH] [--repeat 3]
+
+VIDEO defaults to MediaPipe's test video in ../shared/data (8.1 s, 640x360), else the clip in
+tests/data. In one run, alternating so a busy machine slows both alike:
+
+- pipeline: ``recognize_video_file``, what `seqrec gestures VIDEO` runs: decoding, VIDEO-mode
+  landmarks on every frame, features, windows, the classifier and the smoothing;
+- baseline: a bare MediaPipe HandLandmarker in VIDEO mode (same model file and settings) over the
+  same frames, decoded beforehand, so decoding is not in it;
+- classifier: the model alone on each window of the video at batch 1 (features apart), median
+  over all windows of all repeats, with torch's threads as the command sets them.
+
+Prints one JSON object; ``ratio`` is pipeline fps over baseline fps (goal >= 0.9), and
+``classifier_ms.median`` the goal of <= 2 ms per window.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqrec.features import FrameSource, HandLandmarks, HandLandmarksConfig, load_hand_model
+from seqrec.models import bundled_model_names
+from seqrec.pipelines.gesture_files import recognize_video_file
+from seqrec.pipelines.gestures import DEFAULT_GESTURE_MODEL, GestureModel
+from seqrec.pipelines.gestures_cli import TORCH_THREADS
+from seqrec.pipelines.landmark_data import sequence_of_hands
+from seqrec.pipelines.native_logs import native_stderr_silenced
+
+ROOT = Path(__file__).resolve().parent.parent
+VIDEOS = [ROOT.parent / "shared/data/hands/video/hand_landmarker_test_video.mp4", ROOT / "tests/data/hands/hand_clip.mp4"]
+
+
+def decoded_frames(video: Path) -> list[tuple[float, np.ndarray]]:
+    with FrameSource(video) as source:
+        return list(source)
+
+
+def bare_landmarker_seconds(frames: list[tuple[float, np.ndarray]]) -> float:
+    """MediaPipe's HandLandmarker alone, VIDEO mode, over frames already decoded (its creation included)."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    config = HandLandmarksConfig()
+    options = vision.HandLandmarkerOptions(
+        base_options=BaseOptions(model_asset_buffer=load_hand_model()),
+        running_mode=vision.RunningMode.VIDEO,
+        num_hands=2,
+        min_hand_detection_confidence=config.min_detection_confidence,
+        min_hand_presence_confidence=config.min_presence_confidence,
+        min_tracking_confidence=config.min_tracking_confidence,
+    )
+    started = time.perf_counter()
+    with vision.HandLandmarker.create_from_options(options) as landmarker:
+        for seconds, frame in frames:
+            landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=frame), round(seconds * 1000))
+    return time.perf_counter() - started
+
+
+def pipeline_seconds(model: GestureModel, landmarks: HandLandmarks, video: Path) -> tuple[float, dict]:
+    started = time.perf_counter()
+    record = recognize_video_file(model, landmarks, str(video))
+    return time.perf_counter() - started, record
+
+
+def window_times(model: GestureModel, hands: list) -> tuple[list[float], list[float]]:
+    """Per window of the video (as the stream cuts them): seconds for features, and for the model."""
+    window, hop = model.window.frames, model.window.hop
+    feature_times, model_times = [], []
+    for end in range(window, len(hands) + 1, hop):
+        sequence = sequence_of_hands(hands[end - window : end])
+        if not sequence.found:
+            continue
+        started = time.perf_counter()
+        features = model.features_of(sequence)
+        between = time.perf_counter()
+        model.run([features])
+        feature_times.append(between - started)
+        model_times.append(time.perf_counter() - between)
+    return feature_times, model_times
+
+
+def milliseconds(times: list[float]) -> dict:
+    ms = np.array(times) * 1000
+    return {"median": round(float(np.median(ms)), 3), "p90": round(float(np.percentile(ms, 90)), 3), "windows": len(ms)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("video", nargs="?", type=Path)
+    parser.add_argument("--model", help=f"default: {DEFAULT_GESTURE_MODEL} when bundled, else sign-digits")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    video = args.video or next(v for v in VIDEOS if v.is_file())
+    model_name = args.model or (DEFAULT_GESTURE_MODEL if DEFAULT_GESTURE_MODEL in bundled_model_names() else "sign-digits")
+    torch.set_num_threads(TORCH_THREADS)
+
+    with native_stderr_silenced():
+        model = GestureModel(model_name, "cpu")
+        frames = decoded_frames(video)
+        with HandLandmarks() as landmarks:
+            pipeline_seconds(model, landmarks, video)  # warm-up: first-call costs out of the figures
+            bare_landmarker_seconds(frames[:10])
+            pipeline_runs, baseline_runs = [], []
+            for _ in range(args.repeat):
+                baseline_runs.append(bare_landmarker_seconds(frames))
+                seconds, record = pipeline_seconds(model, landmarks, video)
+                pipeline_runs.append(seconds)
+            with landmarks.tracker() as tracker:
+                hands = [tracker.detect(frame, seconds) for seconds, frame in frames]
+        feature_times, model_times = [], []
+        for _ in range(args.repeat):
+            f, m = window_times(model, hands)
+            feature_times += f
+            model_times += m
+
+    pipeline_fps = len(frames) / statistics.median(pipeline_runs)
+    baseline_fps = len(frames) / statistics.median(baseline_runs)
+    classifier = milliseconds(model_times)
+    print(json.dumps({
+        "video": str(video),
+        "frames": len(frames),
+        "frame_size": list(frames[0][1].shape[1::-1]),
+        "model": model_name,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "repeat": args.repeat,
+        "pipeline_fps": round(pipeline_fps, 1),
+        "baseline_landmarker_fps": round(baseline_fps, 1),
+        "ratio": round(pipeline_fps / baseline_fps, 3),
+        "ratio_goal": 0.9,
+        "classifier_ms": classifier,
+        "classifier_goal_ms": 2.0,
+        "features_ms": milliseconds(feature_times),
+        "pipeline_seconds": [round(s, 3) for s in pipeline_runs],
+        "baseline_seconds": [round(s, 3) for s in baseline_runs],
+        "segments": len(record.get("segments", [])),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

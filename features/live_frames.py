@@ -1,0 +1,114 @@
+"""Live frames: keep up with a camera by always taking its newest frame, and play a video file as
+a camera would deliver it.
+
+A camera delivers frames at its own rate whether or not anyone keeps up, and OpenCV queues the
+ones nobody has read yet. ``NewestFrame`` reads a source on a thread of its own and keeps only the
+newest frame: when the work on one frame takes longer than the camera's frame period, the frames
+in between are dropped (and counted), so what is processed is always what the camera sees now,
+never a backlog that grows seconds behind. ``paced`` releases a video file's frames at their own
+times on the wall clock, so a file goes through exactly that code in place of a camera.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from .frames import CAMERA_LOST_SECONDS
+
+Frame = tuple[float, np.ndarray]  # (seconds, picture), as FrameSource yields them
+
+
+class NewestFrame:
+    """Frames from ``source`` on a reader thread; iterating yields only the newest one each time.
+
+    Iterating blocks until a frame newer than the last one taken is there, and ends when the
+    source ends. An error the source raises (a camera lost, a corrupt video) is raised by the
+    iteration, after the frame read before it has been taken.
+
+    Attributes
+    ----------
+    read : frames the source delivered so far
+    dropped : frames replaced by a newer one before anyone took them
+
+    Use as a context manager (or call ``stop()``), and close the source itself only after.
+    """
+
+    def __init__(self, source: Iterable[Frame]):
+        self.read = 0
+        self.dropped = 0
+        self._source = source
+        self._condition = threading.Condition()
+        self._newest: Frame | None = None
+        self._error: BaseException | None = None
+        self._finished = False
+        self._stopping = False
+        self._thread = threading.Thread(target=self._read_all, name="seqrec-newest-frame", daemon=True)
+
+    def start(self) -> NewestFrame:
+        if not self._thread.is_alive() and not self._finished:
+            self._thread.start()
+        return self
+
+    def _read_all(self) -> None:
+        try:
+            for frame in self._source:
+                with self._condition:
+                    if self._stopping:
+                        return
+                    if self._newest is not None:
+                        self.dropped += 1
+                    self._newest = frame
+                    self.read += 1
+                    self._condition.notify()
+        except Exception as error:  # raised again on the consumer's thread, where it can be handled
+            with self._condition:
+                self._error = error
+        finally:
+            with self._condition:
+                self._finished = True
+                self._condition.notify()
+
+    def __iter__(self) -> Iterator[Frame]:
+        self.start()
+        while True:
+            with self._condition:
+                self._condition.wait_for(lambda: self._newest is not None or self._finished)
+                frame, self._newest = self._newest, None
+                if frame is None:
+                    if self._error is not None:
+                        raise self._error
+                    return
+            yield frame
+
+    def stop(self) -> None:
+        """Stop reading; returns once the reader has let go of the source (a camera read ends
+        within its lost-camera timeout), so the source can be closed safely."""
+        with self._condition:
+            self._stopping = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=CAMERA_LOST_SECONDS + 1.0)
+
+    def __enter__(self) -> NewestFrame:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def paced(frames: Iterable[Frame], speed: float = 1.0) -> Iterator[Frame]:
+    """Each ``(seconds, frame)`` no sooner than ``seconds / speed`` after the first one, on the wall
+    clock: a video file delivered at the pace a camera would deliver it."""
+    if not speed > 0:
+        raise ValueError(f"speed must be positive, not {speed}")
+    start: float | None = None
+    for seconds, frame in frames:
+        now = time.monotonic()
+        if start is None:
+            start = now - seconds / speed
+        delay = start + seconds / speed - now
+        if delay > 0:
+            time.sleep(delay)
+        yield seconds, frame
