@@ -7,6 +7,8 @@ file names and Speech Commands' labels.csv), repeated under new ids until they l
 ``--minutes``. Each engine runs the same command in a fresh process. Steady state is the rate
 from the job's first result row to its last (from its summary); start-up is the time from the
 command's start to its first row (imports, workers starting, models loading, the first batch).
+``cpu_seconds`` (local engines) is the CPU time the job used: on a machine shared with other
+work, it shows whether 2 workers cost more per input than 1, apart from how many cores were free.
 With ``--rounds N`` the engines take turns N times and the median is reported, so a machine
 whose load changes meanwhile weighs on each alike. Prints one JSON object.
 """
@@ -17,6 +19,7 @@ import csv
 import json
 import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,9 +67,11 @@ def write_job(rows: list[dict], minutes: float, manifest: Path) -> dict:
 
 def run_engine(manifest: Path, output: Path, engine_args: list[str]) -> dict:
     command = [str(SEQREC), "batch", "transcribe", "--input", str(manifest), "--output", str(output), "--quiet", *engine_args]
+    cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
     subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - started
+    cpu = _children_cpu_seconds() - cpu_before
     summary = json.loads(Path(str(output) + ".summary.json").read_text())
     timing = summary["timing"]
     after_first_row = timing["seconds"] - timing["startup_seconds"]
@@ -75,9 +80,17 @@ def run_engine(manifest: Path, output: Path, engine_args: list[str]) -> dict:
         "steady_x_real_time": timing["steady_x_real_time"],
         "startup_seconds": round(wall - after_first_row, 2),
         "wall_seconds": round(wall, 2),
+        # CPU time of the job and the workers it waited for: the work, whatever else the machine runs.
+        # Ray's workers belong to its raylet, not to the job, so this is for the local engine only.
+        "cpu_seconds": None if "ray" in engine_args else round(cpu, 2),
         "wer": round(summary["metrics"]["wer"], 4),
         "failed": summary["failed"],
     }
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rows_equal(a: Path, b: Path) -> bool:
@@ -108,7 +121,8 @@ def main() -> int:
                 runs[name].append(run_engine(folder / "job.jsonl", output, engine_args))
         equal = rows_equal(folder / "local_2_workers-0.jsonl", folder / "ray_2_actors-0.jsonl")
     results = {
-        name: {key: statistics.median(run[key] for run in done) for key in done[0]} for name, done in runs.items()
+        name: {key: None if done[0][key] is None else statistics.median(run[key] for run in done) for key in done[0]}
+        for name, done in runs.items()
     }
     one, two, ray = (results[name]["steady_items_per_second"] for name in ENGINES)
     print(
