@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from seqrec.features import augment_landmarks, hold_pose
 from seqrec.models import CharTokenizer, EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel, save_bundle
 
 from .ctc_data import plan_epoch
-from .device import resolve_device
+from .device import UsageError, resolve_device
 from .gestures import GestureModel
 from .hand_recipe import HandRecipe
 from .landmark_data import HandSequence, load_hand_sequences
@@ -38,6 +39,9 @@ IGNORE = -100  # a classifier target this item does not have (CrossEntropy's ign
 
 def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> Path:
     """Train (or resume) a hands recipe and return the folder of the best-on-dev bundle."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # Landmark models train in minutes on one CPU; several processes would only write over each other.
+        raise UsageError("hands recipes train in one process: run seqrec train without torchrun")
     run_dir = recipe.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = recipe.train
@@ -58,7 +62,7 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
     )
     model = SequenceModel(dims).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(plan_epoch(_nominal_lengths(recipe, train_set), cfg.batch_frames, cfg.seed, 0))
+    steps_per_epoch = len(plan_epoch(_nominal_lengths(recipe, _epoch_items(recipe, train_set, 0)), cfg.batch_frames, cfg.seed, 0))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch))
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -103,7 +107,7 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
                 state["step_in_epoch"] = index + 1
                 frames += int(batch["lengths"].sum())
                 losses.append(loss.item())
-                train_log.scalar("train/loss", losses[-1], state["global_step"])
+                train_log.step(state["global_step"], losses[-1], scheduler.get_last_lr()[0])
                 if state["global_step"] % cfg.checkpoint_every == 0:
                     checkpoint()
             bundle_config = _bundle_config(recipe, heads, tokenizer, len(train_set), epoch, state["global_step"])

@@ -31,6 +31,7 @@ from seqrec.models import (
 
 from .ctc_data import BatchMaker, Corpus, PlannedBatches, keep_vocabulary, load_corpus, plan_epoch
 from .device import resolve_device
+from .distributed import Distributed
 from .metrics import error_rates
 from .recipe import Recipe
 from .speech import CTCRecognize
@@ -46,18 +47,29 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
 
     ``max_steps`` stops after that many optimiser steps in total, with a checkpoint, so a long
     run can be done over several sessions: run the same command again to go on.
+
+    Under ``torchrun`` each process trains on its share of every batch (see ``distributed``);
+    the global batch, and so the result, is the one a single process would train on.
     """
     run_dir = recipe.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     cfg = recipe.train
     device = resolve_device(cfg.device)
+    ranks = Distributed.from_environment(device)
+    device = ranks.device(device)
+    if not ranks.is_main:
+        log = _silent
     if device.type == "cpu" and cfg.loader_workers:
         # Leave the loader workers their cores: torch threads spinning beside them slow both.
         torch.set_num_threads(max(1, (os.cpu_count() or 1) - cfg.loader_workers))
     torch.manual_seed(cfg.seed)
 
+    if not ranks.is_main:
+        ranks.barrier()  # rank 0 computes and caches the features first; the others then read them
     train_set = load_corpus(recipe.data.train, recipe.features, run_dir / "features", keep_audio=recipe.augment is not None, log=log)
     dev_set = load_corpus(recipe.data.dev, recipe.features, run_dir / "features", log=log)
+    if ranks.is_main:
+        ranks.barrier()
     if recipe.vocabulary:
         for corpus in (train_set, dev_set):
             corpus.texts = [keep_vocabulary(text, recipe.vocabulary) for text in corpus.texts]
@@ -77,7 +89,10 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
-    ctc_loss = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    # Per item, divided by its target length (as CTCLoss's "mean"), summed over this process's
+    # share and divided by the whole batch's size: the shares' gradients add up to the batch's.
+    ctc_loss = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="none")
+    network = ranks.wrap(model)
 
     state = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best_wer": math.inf, "best_epoch": -1}
     checkpoint_path = run_dir / CHECKPOINT_FILE
@@ -86,17 +101,23 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
         log(f"resuming {recipe.name} at epoch {state['epoch']}, step {state['global_step']}")
 
     def checkpoint():
-        save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer.symbols, state)
+        if ranks.is_main:
+            save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer.symbols, state)
 
     log(f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev utterances, "
         f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}")
-    with TrainingLog(run_dir) as train_log:
+    with TrainingLog(run_dir, enabled=ranks.is_main) as train_log:
         while state["epoch"] < cfg.epochs:
             epoch = state["epoch"]
             plan = plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, epoch, recipe.data.join_probability, recipe.data.join_max)
             started, frames, losses = time.perf_counter(), 0, []
+            batch_sizes = [len(batch) for batch in plan]
+            # A batch smaller than the number of processes leaves some without items: they run
+            # its first item with weight 0, so that every process still joins the gradient sum.
+            shares = [ranks.shard(batch) for batch in plan]
+            weights = [1.0 if share else 0.0 for share in shares]
             batches = torch.utils.data.DataLoader(
-                PlannedBatches(plan, make_batch, epoch, start=state["step_in_epoch"]),
+                PlannedBatches([share or batch[:1] for share, batch in zip(shares, plan)], make_batch, epoch, start=state["step_in_epoch"]),
                 batch_size=None,
                 num_workers=cfg.loader_workers,
                 generator=torch.Generator(),  # keeps the loader from drawing on the global RNG (dropout's)
@@ -105,12 +126,16 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
                 if max_steps is not None and state["global_step"] >= max_steps:
                     checkpoint()
                     log(f"stopped at step {state['global_step']} (--max-steps); run again to resume")
+                    ranks.close()
                     return run_dir / BEST_DIR
                 model.train()
                 with autocast:
-                    outputs, out_lengths = model(batch["features"].to(device), batch["lengths"])
+                    outputs, out_lengths = network(batch["features"].to(device), batch["lengths"])
                 log_probs = outputs["ctc"].transpose(0, 1)  # CTCLoss wants [T, B, V]
-                loss = ctc_loss(log_probs, batch["targets"], out_lengths, batch["target_lengths"])
+                item_losses = ctc_loss(log_probs, batch["targets"], out_lengths, batch["target_lengths"])
+                share = (item_losses / batch["target_lengths"].clamp(min=1).to(item_losses.device)).sum() * weights[index]
+                # DDP averages the processes' gradients; times world_size makes that their sum.
+                loss = share * ranks.world_size / batch_sizes[index]
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
@@ -121,12 +146,15 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
                 state["global_step"] += 1
                 state["step_in_epoch"] = index + 1
                 frames += int(batch["lengths"].sum())
-                losses.append(loss.item())
-                train_log.scalar("train/loss", losses[-1], state["global_step"])
-                train_log.scalar("train/lr", scheduler.get_last_lr()[0], state["global_step"])
+                losses.append(ranks.sum(share.item()) / batch_sizes[index])
+                train_log.step(state["global_step"], losses[-1], scheduler.get_last_lr()[0])
                 if state["global_step"] % cfg.checkpoint_every == 0:
                     checkpoint()
             seconds = time.perf_counter() - started
+            frames = int(ranks.sum(frames))
+            state["epoch"], state["step_in_epoch"] = epoch + 1, 0
+            if not ranks.is_main:
+                continue  # rank 0 alone scores, keeps the best and logs; the others go on
             dev = evaluate_corpus(model, tokenizer, recipe, dev_set)
             improved = dev["wer"] < state["best_wer"]
             if improved:
@@ -144,9 +172,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
             }
             train_log.epoch(summary)
             log(json.dumps(summary))
-            state["epoch"], state["step_in_epoch"] = epoch + 1, 0
             checkpoint()
     log(f"best dev WER {state['best_wer']:.4f} at epoch {state['best_epoch']}: {run_dir / BEST_DIR}")
+    ranks.close()
     return run_dir / BEST_DIR
 
 
@@ -189,3 +217,7 @@ def _initialise_from(model: SequenceModel, tokenizer: CharTokenizer, bundle: str
     if source.model.dims != model.dims:
         raise ValueError(f"{bundle}: its dims {source.model.dims} differ from this recipe's {model.dims}")
     model.load_state_dict(source.model.state_dict())
+
+
+def _silent(*_args) -> None:
+    """The log of a process other than rank 0: one voice is enough."""

@@ -51,13 +51,18 @@ def restore_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabula
 
 
 class TrainingLog:
-    """TensorBoard scalars when tensorboard is installed, and ``history.jsonl`` (per epoch) always."""
+    """TensorBoard scalars when tensorboard is installed; ``history.jsonl`` (per epoch) and
+    ``steps.jsonl`` (loss and learning rate per step) always."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, enabled: bool = True):
         self.run_dir = run_dir
+        self.enabled = enabled  # False in processes other than rank 0: they write nothing
         self.writer = None
+        self.history = self.steps = None
 
     def __enter__(self):
+        if not self.enabled:
+            return self
         try:
             from torch.utils.tensorboard import SummaryWriter
 
@@ -65,13 +70,24 @@ class TrainingLog:
         except ImportError:
             print("tensorboard is not installed (pip install 'seqrec[train]'): logging to history.jsonl only")
         self.history = (self.run_dir / "history.jsonl").open("a", encoding="utf-8")
+        self.steps = (self.run_dir / "steps.jsonl").open("a", encoding="utf-8")
         return self
+
+    def step(self, step: int, loss: float, lr: float) -> None:
+        """One optimiser step's loss and learning rate (``steps.jsonl`` and TensorBoard)."""
+        if self.steps is not None:
+            self.steps.write(json.dumps({"step": step, "loss": loss, "lr": lr}) + "\n")
+            self.scalar("train/loss", loss, step)
+            self.scalar("train/lr", lr, step)
 
     def scalar(self, tag: str, value: float, step: int) -> None:
         if self.writer is not None:
             self.writer.add_scalar(tag, value, step)
 
     def epoch(self, summary: dict) -> None:
+        if self.history is None:
+            return
+        self.steps.flush()
         self.history.write(json.dumps(summary) + "\n")
         self.history.flush()
         for key, value in summary.items():
@@ -79,6 +95,8 @@ class TrainingLog:
                 self.scalar(key.replace("_", "/", 1), value, summary["step"])
 
     def __exit__(self, *exc):
-        self.history.close()
+        for file in (self.history, self.steps):
+            if file is not None:
+                file.close()
         if self.writer is not None:
             self.writer.close()
