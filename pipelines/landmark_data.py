@@ -9,7 +9,8 @@ A row of a hands manifest names its input in one of three ways, and carries its 
 
 and ``label`` (for a model with one classifier head), ``labels`` (``{head: label}``) or ``text``
 (the symbols a CTC head should read). A landmark dataset is a folder holding ``manifest.jsonl``
-and its landmark files; a recipe may name the folder or the manifest.
+and its landmark files; a recipe may name the folder or the manifest. A folder without a manifest
+is read as an image folder: ``LABEL/*.jpg`` (and videos), the subfolder's name the label.
 """
 from __future__ import annotations
 
@@ -117,6 +118,25 @@ def manifest_path(name: str | os.PathLike) -> Path:
     return path / MANIFEST_FILE if path.is_dir() else path
 
 
+def dataset_rows(name: str | os.PathLike) -> tuple[Path, list[dict]]:
+    """The rows of a manifest, of a dataset folder, or of an image folder (``LABEL/*.jpg``, videos too)."""
+    from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    path = Path(name)
+    if not path.is_dir() or (path / MANIFEST_FILE).is_file():
+        manifest = manifest_path(path)
+        return manifest, list(read_manifest(manifest))
+    rows = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.parent != path):
+        suffix = file.suffix.lower()
+        if suffix in IMAGE_EXTENSIONS or suffix in VIDEO_EXTENSIONS:
+            kind = "image_filepath" if suffix in IMAGE_EXTENSIONS else "video_filepath"
+            rows.append({kind: str(file.resolve()), "label": file.relative_to(path).parts[0]})
+    if not rows:
+        raise InputError(path, "no manifest.jsonl, and no LABEL/ subfolders with images or videos")
+    return path, rows
+
+
 def row_targets(row: dict) -> tuple[dict[str, str], str | None]:
     labels = {str(k): str(v) for k, v in row["labels"].items()} if isinstance(row.get("labels"), dict) else {}
     if "label" in row:
@@ -132,9 +152,8 @@ def load_hand_sequences(manifests: Iterable[str | os.PathLike], cache_dir: str |
     (its ``present`` is all false), so evaluation can count it as the miss it is.
     """
     sequences: list[HandSequence] = []
-    for manifest in manifests:
-        manifest = manifest_path(manifest)
-        rows = list(read_manifest(manifest))
+    for source in manifests:
+        manifest, rows = dataset_rows(source)
         media = [row for row in rows if "features_filepath" not in row]
         extracted = _extract_cached(manifest, media, Path(cache_dir), log) if media else {}
         for row in rows:
