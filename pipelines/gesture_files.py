@@ -1,7 +1,8 @@
 """Gestures in files: photos and videos, named one by one or found in folders, one record each.
 
-A photo goes through IMAGE mode on its own; a video through VIDEO mode, every frame, then the
-gesture stream's windows and smoothing (``recognize_video``). A file that cannot be used is a
+A photo goes through IMAGE mode on its own; a video through VIDEO mode, every frame (decoded a
+few frames ahead on a thread of its own), then the gesture stream's windows and smoothing
+(``recognize_video``). A file that cannot be used is a
 record ``{"path", "error"}`` with a one-line reason; no hand in view is the label ``"none"``.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, FrameSource, HandLandmarks, InputError, read_image
+from seqrec.features.frame_readers import read_ahead
 from seqrec.features.frames import FALLBACK_FPS
 
 from .gestures import GestureModel, recognize_image, recognize_video
@@ -81,7 +83,7 @@ def recognize_video_file(model: GestureModel, landmarks: HandLandmarks, path: st
     """A video's record (see ``recognize_file``), every frame processed; raises ``InputError``
     for one that cannot be used."""
     with FrameSource(path, flip=flip) as frames:
-        hands = list(landmarks.track(frames))
+        hands = list(landmarks.track(read_ahead(frames)))  # decoding overlaps the landmarks
         frame_seconds = 1 / (frames.fps or FALLBACK_FPS)
     result = recognize_video(model, hands)
     duration = hands[-1].timestamp + frame_seconds

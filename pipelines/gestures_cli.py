@@ -142,7 +142,7 @@ def _labelled(head: str | None, label: str, score: float, times: str = "") -> st
 
 def _recognize_live(args: argparse.Namespace, model, landmarks) -> int:
     from seqrec.features import FrameSource, InputError
-    from seqrec.features.live_frames import paced
+    from seqrec.features.frame_readers import paced
 
     from .live_gestures import GestureWindow, LiveGestures, display_available
 

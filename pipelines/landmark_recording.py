@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqrec.features import HandLandmarks
-from seqrec.features.live_frames import Frame, NewestFrame
+from seqrec.features.frame_readers import Frame, NewestFrame
 
 from .landmark_data import MANIFEST_FILE, HandSequence, save_landmarks, sequence_of_hands
 from .manifest import read_manifest, write_manifest

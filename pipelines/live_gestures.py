@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqrec.features import HandLandmarks
-from seqrec.features.live_frames import Frame, NewestFrame
+from seqrec.features.frame_readers import Frame, NewestFrame
 
 from .gestures import GestureModel, GestureStream
 from .overlay import draw_overlay

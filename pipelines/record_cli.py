@@ -47,7 +47,7 @@ def run_record(args: argparse.Namespace) -> int:
         raise UsageError(f"--camera {args.camera}: a camera index is 0 or more")
 
     from seqrec.features import FrameSource, HandLandmarks, InputError, ModelFileError
-    from seqrec.features.live_frames import paced
+    from seqrec.features.frame_readers import paced
 
     from .landmark_recording import append_take, record_take
 

@@ -21,11 +21,11 @@ import pytest
 
 from seqrec.features import MIN_SIDE, FrameSource, HandLandmarks, InputError
 from seqrec.features import frames as frames_module
-from seqrec.features.live_frames import NewestFrame, paced
+from seqrec.features.frame_readers import NewestFrame, paced
 from seqrec.models import bundled_model_names
 from seqrec.pipelines.cli import main
 from seqrec.pipelines.gesture_files import expand_media_inputs, recognize_file
-from seqrec.pipelines.gestures import GestureModel
+from seqrec.pipelines.gestures import GestureModel, GestureStream
 from seqrec.pipelines.landmark_data import load_hand_sequences
 from seqrec.pipelines.live_gestures import LiveGestures
 from seqrec.pipelines.overlay import draw_overlay
@@ -96,6 +96,21 @@ def test_video_gives_segments_within_its_duration(model, landmarks):
     for segment in record["segments"]:
         assert segment["head"] == "digit" and segment["label"] in DIGITS
         assert 0 <= segment["start"] < segment["end"] <= record["duration"] and 0 < segment["score"] <= 1
+
+
+def test_video_windows_batched_give_the_live_stream_s_events(model, landmarks):
+    """A file's windows go through the model in batches; the events are those of the live stream
+    fed frame by frame, batch boundaries included."""
+    with FrameSource(CLIP) as source:
+        hands = list(landmarks.track(source))
+    live = GestureStream(model)
+    one_by_one = [(live.push(frame), live.classified, live.labels) for frame in hands]
+    batched = GestureStream(model)
+    in_batches = [(events, batched.classified, batched.labels) for _, events in batched.push_many(hands, batch_size=3)]
+    assert [(e, c) for e, c, _ in in_batches] == [(e, c) for e, c, _ in one_by_one]
+    for (_, _, a), (_, _, b) in zip(one_by_one, in_batches):
+        assert a.keys() == b.keys() and all(a[k][0] == b[k][0] and a[k][1] == pytest.approx(b[k][1], abs=1e-5) for k in a)
+    assert any(events for events, _, _ in one_by_one), "the clip changes the label at least once"
 
 
 def test_txt_is_one_line_per_input_and_json_one_array(capsys):

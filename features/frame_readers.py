@@ -1,15 +1,18 @@
-"""Live frames: keep up with a camera by always taking its newest frame, and play a video file as
-a camera would deliver it.
+"""Frames read on a thread of their own: a camera kept up with, a file decoded ahead, a file paced.
 
 A camera delivers frames at its own rate whether or not anyone keeps up, and OpenCV queues the
-ones nobody has read yet. ``NewestFrame`` reads a source on a thread of its own and keeps only the
+ones nobody has read yet. ``NewestFrame`` reads a source on its own thread and keeps only the
 newest frame: when the work on one frame takes longer than the camera's frame period, the frames
 in between are dropped (and counted), so what is processed is always what the camera sees now,
-never a backlog that grows seconds behind. ``paced`` releases a video file's frames at their own
-times on the wall clock, so a file goes through exactly that code in place of a camera.
+never a backlog that grows seconds behind. ``read_ahead`` is its counterpart for a file, where
+every frame counts: the next few frames are decoded while the current one is processed (OpenCV
+and MediaPipe both let go of the GIL), so decoding costs no time of its own. ``paced`` releases
+a video file's frames at their own times on the wall clock, so a file goes through exactly the
+camera's code in place of a camera.
 """
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -112,3 +115,52 @@ def paced(frames: Iterable[Frame], speed: float = 1.0) -> Iterator[Frame]:
         if delay > 0:
             time.sleep(delay)
         yield seconds, frame
+
+
+# Frames decoded ahead of the one in use: enough to ride out a slow frame, few enough to hold
+# little memory (a 1080p frame is 6 MB).
+READ_AHEAD_FRAMES = 4
+
+
+def read_ahead(source: Iterable[Frame], frames: int = READ_AHEAD_FRAMES) -> Iterator[Frame]:
+    """Every item of ``source``, in order, read on a thread up to ``frames`` items ahead.
+
+    An error the source raises is raised here after the items before it. Stopping early (a
+    ``break``, or closing the generator) stops the reader within one item.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=frames)
+    stop = threading.Event()
+    end = object()
+
+    def hand_over(item) -> bool:
+        """Queue ``item`` once there is room; False when the consumer has stopped."""
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read_all() -> None:
+        try:
+            for item in source:
+                if not hand_over(item):
+                    return
+            hand_over(end)
+        except Exception as error:  # raised again on the consumer's thread
+            hand_over(error)
+
+    reader = threading.Thread(target=read_all, name="seqrec-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is end:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=CAMERA_LOST_SECONDS + 1.0)
