@@ -46,9 +46,6 @@ class LiveStats:
         """Frames processed per second of the run."""
         return self.processed / self.seconds if self.seconds > 0 else 0.0
 
-    def as_dict(self) -> dict:
-        return {"read": self.read, "processed": self.processed, "dropped": self.dropped, "seconds": round(self.seconds, 3), "fps": round(self.fps, 2)}
-
 
 class FrameRate:
     """Frames per second over the last ``span`` frames."""
