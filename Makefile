@@ -15,7 +15,7 @@ venv: $(VENV)/.installed
 $(VENV)/.installed: $(wildcard $(INSTALL_INPUTS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check $(TORCH_PIN)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,lm,dev]' --config-settings editable_mode=strict
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,lm,dev,ray,parquet]' --config-settings editable_mode=strict
 	touch $@
 
 demo: venv

@@ -14,8 +14,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, bundled_model_names, read_bundle_config
 
+from .batch_cli import add_batch_parser
 from .device import UsageError
+from .gestures_cli import add_gestures_parser
 from .output_formats import FORMATS, SUBTITLE_FORMATS, write_json, write_jsonl_line, write_subtitles, write_txt
+from .record_cli import add_record_parser
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 # Fewer inputs than this finish before a progress bar would tell anyone anything.
@@ -59,13 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, help="stop after this many steps in total (with a checkpoint); rerun to go on")
     p.set_defaults(run=run_train)
 
-    p = commands.add_parser("evaluate", help="WER and CER of a model on a JSON-Lines manifest")
+    p = commands.add_parser("evaluate", help="score a model on a JSON-Lines manifest: WER/CER, or accuracy and confusion PNGs")
     p.add_argument("manifest", metavar="MANIFEST")
     p.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     p.add_argument("--out", metavar="DIR", help="write metrics.json and results.jsonl here")
     p.add_argument("--device")
     _add_decode_options(p)
     p.set_defaults(run=run_evaluate)
+
+    add_batch_parser(commands)
+    add_gestures_parser(commands)
+    add_record_parser(commands)
     return parser
 
 
@@ -230,14 +237,26 @@ def run_train(args) -> int:
 
         overrides[key] = yaml.safe_load(value)
     recipe = load_recipe(args.recipe, overrides)
-    best = train(recipe, max_steps=args.max_steps)
-    print(best)
+    if recipe.modality == "hands":
+        from .hand_training import train_hands
+
+        best = train_hands(recipe, max_steps=args.max_steps)
+    else:
+        best = train(recipe, max_steps=args.max_steps)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one process answers
+        print(best)
     return EXIT_OK
 
 
 def run_evaluate(args) -> int:
     from .evaluate import evaluate
 
+    if read_bundle_config(args.model).get("modality") == "hands":
+        from .hand_evaluate import evaluate_hand_model
+
+        metrics = evaluate_hand_model(args.model, args.manifest, args.out, args.device)
+        print(json.dumps(metrics, indent=2))
+        return EXIT_OK
     metrics = evaluate(args.model, args.manifest, args.out, args.device, decode_options(args, args.model))
     print(json.dumps(metrics, indent=2))
     return EXIT_SOME_FAILED if metrics["errors"] else EXIT_OK

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import collections
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,9 @@ from .landmark_data import HandSequence, sequence_of_hands
 DEFAULT_GESTURE_MODEL = "hand-gestures"
 NO_LABEL = "none"
 DEFAULT_FPS = 30.0  # for sequences without timestamps
+# Windows run through the model together when a video is at hand: one call per window costs
+# about as much as a call for a hundred.
+WINDOW_BATCH = 128
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class GestureModel:
         self.bundle = bundle or load_bundle(model, resolve_device(device))
         config = self.bundle.config
         if config.get("modality") != "hands":
-            raise BundleError(f"{self.bundle.path}: a {config.get('modality', 'speech')} model, not a hands model")
+            raise BundleError(f"{model if bundle is None else self.bundle.path}: a model for {config.get('modality', 'speech')}, not for hands")
         self.features = LandmarkFeatures(**config["features"])
         self.window = WindowConfig(**config.get("window", {}))
         self.heads = [
@@ -191,33 +194,74 @@ class GestureStream:
         return {name: (s.label, s.score) for name, s in self.smoothers.items()}
 
     def push(self, hands) -> list[dict]:
+        window = self._next_window(hands)
+        if window is None:
+            return []
+        return self._update(window_probabilities(self.model, [window])[0], hands.timestamp)
+
+    def push_many(self, frames: Iterable, batch_size: int = WINDOW_BATCH) -> Iterator[tuple]:
+        """``push`` for frames already at hand (a video file): the same windows and smoothing,
+        with the windows run through the model ``batch_size`` at a time instead of one by one.
+
+        Yields ``(hands, events)`` per frame, in order; while a frame's pair is being consumed,
+        ``labels`` and ``classified`` are as ``push`` would have left them after that frame.
+        """
+        pending: list[tuple] = []
+        n_windows = 0
+        for hands in frames:
+            window = self._next_window(hands)
+            pending.append((hands, window))
+            n_windows += window is not None
+            if n_windows == batch_size:
+                yield from self._replay(pending)
+                pending, n_windows = [], 0
+        yield from self._replay(pending)
+
+    def _replay(self, pending: list[tuple]) -> Iterator[tuple]:
+        probabilities = iter(window_probabilities(self.model, [window for _, window in pending if window is not None]))
+        for hands, window in pending:
+            self.classified = window is not None
+            yield hands, (self._update(next(probabilities), hands.timestamp) if window is not None else [])
+
+    def _next_window(self, hands) -> HandSequence | None:
+        """Take the next frame; the window it closes (every ``hop`` frames, and the first), else None."""
         self.frames.append(hands)
         self._since_window += 1
         self.classified = self._since_window >= self.model.window.hop or len(self.frames) == 1
         if not self.classified:
-            return []
+            return None
         self._since_window = 0
-        return self._classify_window(hands.timestamp)
+        return sequence_of_hands(list(self.frames))
 
-    def _classify_window(self, time: float | None) -> list[dict]:
-        window = sequence_of_hands(list(self.frames))
+    def _update(self, probabilities: dict[str, np.ndarray] | None, time: float | None) -> list[dict]:
+        """One window's probabilities per head (None: no hand in view at its end) into the
+        smoothers; returns the label changes."""
         events = []
-        if not window.present[-1].any():  # no hand in view now
-            outputs = None
-        else:
-            outputs = self.model.run([self.model.features_of(window)])
         for head in self.model.classifier_heads:
             smoother = self.smoothers[head.name]
-            if outputs is None:
+            if probabilities is None:
                 changed = smoother.update(NO_LABEL, 0.0, None)
             else:
-                probs = outputs[head.name][0]
+                probs = probabilities[head.name]
                 best = int(probs.argmax())
                 current = float(probs[head.labels.index(smoother.label)]) if smoother.label in head.labels else 0.0
                 changed = smoother.update(head.labels[best], float(probs[best]), current)
             if changed:
                 events.append({"time": None if time is None else round(time, 3), "head": head.name, "label": smoother.label, "score": round(smoother.score, 4)})
         return events
+
+
+def window_probabilities(model: GestureModel, windows: Sequence[HandSequence], batch_size: int = WINDOW_BATCH) -> list[dict[str, np.ndarray] | None]:
+    """Each window's classifier probabilities per head, run in batches; None for a window
+    without a hand in its last frame (no hand in view now)."""
+    results: list[dict[str, np.ndarray] | None] = [None] * len(windows)
+    seen = [i for i, window in enumerate(windows) if window.present[-1].any()]
+    for start in range(0, len(seen), batch_size):
+        chunk = seen[start : start + batch_size]
+        outputs = model.run([model.features_of(windows[i]) for i in chunk])
+        for row, i in enumerate(chunk):
+            results[i] = {head.name: outputs[head.name][row] for head in model.classifier_heads}
+    return results
 
 
 def video_segments(model: GestureModel, hands: Iterable) -> list[dict]:
@@ -228,10 +272,10 @@ def video_segments(model: GestureModel, hands: Iterable) -> list[dict]:
     open_segments: dict[str, dict] = {}
     segments: list[dict] = []
     last_time = 0.0
-    for frame_index, frame in enumerate(hands):
+    for frame_index, (frame, events) in enumerate(stream.push_many(hands)):
         time = frame.timestamp if frame.timestamp is not None else frame_index / DEFAULT_FPS
         last_time = time
-        for event in stream.push(frame):
+        for event in events:
             current = open_segments.pop(event["head"], None)
             if current is not None:
                 segments.append(_close(current, time))

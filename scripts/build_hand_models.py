@@ -82,8 +82,51 @@ def main() -> int:
         print(name, json.dumps({k: {m: v for m, v in values.items() if m != "confusion"} for k, values in metrics.items()}))
         config = read_bundle_config(best)
         config["metrics"].update(metrics)
-        copy_bundle(best, ROOT / "models" / "pretrained" / name, config)
+        target = copy_bundle(best, ROOT / "models" / "pretrained" / name, config)
+        (target / "README.md").write_text(model_card(config))
     return 0
+
+
+LIMITS = {
+    "sign-digits": "One hand's shape only; trained on 100x100 close-up photos of students' right hands against "
+    "plain backgrounds, held as still poses. Signs that need motion are out of its reach.",
+    "hand-gestures": "One person's recordings (kinivi). Motions are whole-hand paths of about half a second "
+    "(16 frames); Clockwise and Counter Clockwise are as the person sees them in a mirror view; kinivi's "
+    "fingertip tracks were given whole hands by seqrec (see hand_corpora.kinivi_sets).",
+    "sign-digits-ctc": "Trained only on sequences composed from still digit photos (hold, transition, dip "
+    "between repeats, drift); no real signed video of digit strings was available to train or test on.",
+}
+
+
+def model_card(config: dict) -> str:
+    """The bundle's README: what it does, what went in, how it scored, where it falls short."""
+    recipe = config["training"]["recipe"]
+    heads = "\n".join(f"- `{name}` ({spec['kind']}): {', '.join(l for l in spec['labels'] if l != '<blank>')}" for name, spec in config["heads"].items())
+    figures = "\n".join(
+        f"- {split}: " + ", ".join(f"{k} {v}" for k, v in values.items() if isinstance(v, (int, float)) and k != "error")
+        for split, values in config["metrics"].items()
+    )
+    return f"""# {config['name']}
+
+{config['description']}
+
+## Heads
+{heads}
+
+## Training
+Recipe `configs/{config['name']}.yaml`, rebuilt with `python scripts/build_hand_models.py {config['name']}`;
+{config['training']['sequences']} training sequences, best dev epoch {config['training']['epoch']}.
+Data: `{', '.join(recipe['data']['train'])}` (train) and `{', '.join(recipe['data']['dev'])}` (dev); sources
+and licences in the repository's NOTICE.
+
+## Figures (from the build script; test = held-out people or recording blocks)
+{figures}
+
+## Limits
+{LIMITS.get(config['name'], '')}
+
+Licence: Apache-2.0, like the training data (see NOTICE).
+"""
 
 
 if __name__ == "__main__":
