@@ -98,6 +98,13 @@ LIMITS = {
 }
 
 
+def trained_on(config: dict) -> str:
+    compose = config["training"]["recipe"]["data"]["compose"]
+    if compose:
+        return f"{config['training']['sequences']} training poses, composed into {compose['train_sequences']} new sequences every epoch"
+    return f"{config['training']['sequences']} training sequences"
+
+
 def model_card(config: dict) -> str:
     """The bundle's README: what it does, what went in, how it scored, where it falls short."""
     recipe = config["training"]["recipe"]
@@ -115,7 +122,7 @@ def model_card(config: dict) -> str:
 
 ## Training
 Recipe `configs/{config['name']}.yaml`, rebuilt with `python scripts/build_hand_models.py {config['name']}`;
-{config['training']['sequences']} training sequences, best dev epoch {config['training']['epoch']}.
+{trained_on(config)}, best dev epoch {config['training']['epoch']}.
 Data: `{', '.join(recipe['data']['train'])}` (train) and `{', '.join(recipe['data']['dev'])}` (dev); sources
 and licences in the repository's NOTICE.
 

@@ -221,3 +221,24 @@ def test_a_photo_without_a_hand_counts_as_wrong(tmp_path, tiny_dataset, poses):
     empty = HandSequence(np.zeros_like(poses[0].landmarks), np.zeros_like(poses[0].present), labels={"": "Open"})
     metrics = evaluate_hands(GestureModel(best), [empty])
     assert metrics["shape_accuracy"] == 0.0 and metrics["confusion"]["shape"] == {"Open": {NO_LABEL: 1}}
+
+
+def test_an_image_folder_is_a_dataset_labelled_by_subfolder_and_cached(tmp_path):
+    import shutil
+
+    folder = tmp_path / "digits"
+    for photo in sorted(HANDS.glob("sign_digit_*.JPG")):
+        digit = photo.name.split("_")[2]
+        (folder / digit).mkdir(parents=True)
+        shutil.copy(photo, folder / digit / photo.name)
+    (folder / "0" / "notes.txt").write_text("not a picture")
+    messages = []
+    sequences = load_hand_sequences([folder], tmp_path / "cache", log=messages.append)
+    assert sorted(s.labels[""] for s in sequences) == ["0", "1", "4", "5"]
+    assert all(s.found for s in sequences) and any("finding hands in 4 files" in m for m in messages)
+    messages.clear()
+    again = load_hand_sequences([folder], tmp_path / "cache", log=messages.append)
+    assert not messages, "the second read comes from the cache"
+    np.testing.assert_array_equal(np.stack([s.landmarks for s in again]), np.stack([s.landmarks for s in sequences]))
+    metrics = evaluate_hands(GestureModel("sign-digits"), sequences)
+    assert metrics["digit_accuracy"] == 1.0, metrics["confusion"]
