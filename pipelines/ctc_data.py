@@ -14,6 +14,7 @@ from torch.nn.utils.rnn import pad_sequence
 from seqrec.features import AudioAugmentConfig, InputError, SpectralConfig
 from seqrec.models import CharTokenizer, normalize_text
 
+from .feature_shards import SETTINGS_FILE as FEATURE_SETTINGS_FILE, load_features
 from .manifest import read_manifest
 
 
@@ -40,12 +41,14 @@ def load_corpus(
 ) -> Corpus:
     """Every row of the manifests as features (or audio), computed once and cached by content and settings.
 
-    Rows with ``features_filepath`` (a ``.npy`` array) are read as they are, so training from
-    precomputed features needs neither librosa nor the audio.
+    Rows with ``features_filepath`` (a ``.npy`` array, or a shard of ``seqrec batch features``)
+    are read as they are, so training from precomputed features needs neither librosa nor the
+    audio; features computed with other settings than the recipe's are refused.
     """
     corpus = Corpus([], [], is_audio=keep_audio, frames_per_unit=1 / config.hop_length if keep_audio else 1.0)
     for manifest in manifests:
         rows = list(read_manifest(manifest))
+        _check_feature_settings(Path(manifest), rows, config)
         if keep_audio and any("audio_filepath" not in row for row in rows):
             raise ValueError(f"{manifest}: audio augmentation needs audio_filepath on every row")
         kind = "audio" if keep_audio else "features"
@@ -65,6 +68,15 @@ def load_corpus(
     return corpus
 
 
+def _check_feature_settings(manifest: Path, rows: list[dict], config: SpectralConfig) -> None:
+    """``seqrec batch features`` writes its settings beside its index: they must be the recipe's."""
+    settings = manifest.parent / FEATURE_SETTINGS_FILE
+    if any("features_filepath" in row for row in rows) and settings.is_file():
+        stored = json.loads(settings.read_text()).get("features")
+        if stored != config.to_dict():
+            raise ValueError(f"{manifest}: its features were computed with other settings ({settings}) than the recipe's")
+
+
 def keep_vocabulary(text: str, vocabulary: tuple[str, ...]) -> str:
     """The transcript a closed-vocabulary model learns: other words are dropped (trained to blank)."""
     return " ".join(word for word in text.split() if word in vocabulary)
@@ -72,7 +84,7 @@ def keep_vocabulary(text: str, vocabulary: tuple[str, ...]) -> str:
 
 def _row_array(row: dict, config: SpectralConfig, keep_audio: bool) -> np.ndarray:
     if "features_filepath" in row:
-        return np.load(row["features_filepath"], allow_pickle=False).astype(np.float32)
+        return load_features(row)
     from seqrec.features import load_audio, spectral_features
 
     try:

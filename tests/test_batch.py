@@ -306,10 +306,6 @@ def test_feature_shards_resume_after_a_shard_no_index_row_names(tmp_path):
         FeatureShards(tmp_path, {"kind": "logmel"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ctc_data.load_corpus reads a row's features with np.load; shard rows need feature_shards.load_features there",
-)
 def test_batch_features_output_is_training_data(data_dir, tmp_path):
     from seqrec.features import SpectralConfig
     from seqrec.models import read_bundle_config
@@ -321,6 +317,8 @@ def test_batch_features_output_is_training_data(data_dir, tmp_path):
     corpus = load_corpus((str(out / "index.jsonl"),), config, tmp_path / "cache", log=lambda *_: None)
     assert corpus.texts == ["three", "seven", "zero", "yes", "left", "stop"]
     assert [len(a) for a in corpus.arrays] == [row["frames"] for row in _rows(out / "index.jsonl")]
+    with pytest.raises(ValueError, match="other settings"):  # features made for another recipe
+        load_corpus((str(out / "index.jsonl"),), SpectralConfig(kind="logmel"), tmp_path / "cache", log=lambda *_: None)
     # A recipe names the index as its data, and trains.
     recipe = tmp_path / "tiny.yaml"
     data = json.dumps({"train": [str(out / "index.jsonl")], "dev": [str(out / "index.jsonl")]})
