@@ -10,7 +10,8 @@ A row of a hands manifest names its input in one of three ways, and carries its 
 and ``label`` (for a model with one classifier head), ``labels`` (``{head: label}``) or ``text``
 (the symbols a CTC head should read). A landmark dataset is a folder holding ``manifest.jsonl``
 and its landmark files; a recipe may name the folder or the manifest. A folder without a manifest
-is read as an image folder: ``LABEL/*.jpg`` (and videos), the subfolder's name the label.
+is read as an image folder: ``LABEL/*.jpg`` (and videos), the subfolder's name the label; a
+Kaggle ISLR or ASL Fingerspelling CSV reads its parquet files.
 """
 from __future__ import annotations
 
@@ -75,8 +76,13 @@ def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:
     return path
 
 
-def load_landmarks(path: str | os.PathLike) -> HandSequence:
-    """Read a landmark file written by ``save_landmarks``; a wrong file is an ``InputError``."""
+def load_landmarks(path: str | os.PathLike, key: str | None = None) -> HandSequence:
+    """Read a landmark file: ``.npz`` as ``save_landmarks`` writes it, a Kaggle ISLR ``.parquet``,
+    or sequence ``key`` of an ASL Fingerspelling ``.parquet``; a wrong file is an ``InputError``."""
+    if Path(path).suffix.lower() == ".parquet":
+        from .landmark_readers import fingerspelling_sequence, islr_sequence
+
+        return islr_sequence(path) if key is None else fingerspelling_sequence(path, key)
     try:
         with np.load(path, allow_pickle=False) as data:
             landmarks, present = data["landmarks"].astype(np.float32), data["present"].astype(bool)
@@ -123,6 +129,10 @@ def dataset_rows(name: str | os.PathLike) -> tuple[Path, list[dict]]:
     from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
     path = Path(name)
+    if path.suffix.lower() == ".csv":
+        from .landmark_readers import kaggle_csv_rows
+
+        return path, kaggle_csv_rows(path)
     if not path.is_dir() or (path / MANIFEST_FILE).is_file():
         manifest = manifest_path(path)
         return manifest, list(read_manifest(manifest))
@@ -159,7 +169,7 @@ def load_hand_sequences(manifests: Iterable[str | os.PathLike], cache_dir: str |
         for row in rows:
             labels, text = row_targets(row)
             if "features_filepath" in row:
-                sequence = load_landmarks(row["features_filepath"])
+                sequence = load_landmarks(row["features_filepath"], row.get("features_key"))
             else:
                 source = row.get("image_filepath") or row["video_filepath"]
                 if source not in extracted:

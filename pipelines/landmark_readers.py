@@ -14,6 +14,7 @@ Parquet needs pyarrow (``pip install 'seqrec[parquet]'``); it is imported when f
 from __future__ import annotations
 
 import csv
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -145,35 +146,63 @@ def islr_sequence(path: str | os.PathLike, aspect: float = 1.0) -> HandSequence:
     return HandSequence(landmarks, present, aspect, path=str(path), timestamps=None)
 
 
-def fingerspelling_sequences(csv_path: str | os.PathLike, aspect: float = 1.0) -> Iterator[HandSequence]:
-    """Kaggle ASL Fingerspelling: the CSV's sequences (``path``, ``sequence_id``, ``phrase``), each
-    read from its wide parquet (a row per frame, ``x_right_hand_0`` … columns), with ``text`` = phrase."""
-    parquet = _pyarrow_parquet()
+def kaggle_csv_rows(csv_path: str | os.PathLike) -> list[dict]:
+    """A Kaggle CSV as hands-manifest rows: ISLR's ``train.csv`` (``path``, ``sign``) gives
+    ``{"features_filepath", "label"}``; ASL Fingerspelling's (``path``, ``sequence_id``,
+    ``phrase``) gives ``{"features_filepath", "features_key", "text"}``. Paths resolve against the
+    CSV's folder."""
     csv_path = Path(csv_path)
     with csv_path.open(newline="", encoding="utf-8") as file:
         entries = list(csv.DictReader(file))
-    missing = {"path", "sequence_id", "phrase"} - set(entries[0] if entries else {})
-    if missing:
-        raise InputError(csv_path, f"missing column(s) {sorted(missing)}")
+    columns = set(entries[0]) if entries else set()
+    base = csv_path.resolve().parent
+    if {"path", "sequence_id", "phrase"} <= columns:
+        return [{"features_filepath": str(base / e["path"]), "features_key": e["sequence_id"], "text": e["phrase"]} for e in entries]
+    if {"path", "sign"} <= columns:
+        return [{"features_filepath": str(base / e["path"]), "label": e["sign"]} for e in entries]
+    raise InputError(csv_path, "not a Kaggle ISLR (path, sign) or ASL Fingerspelling (path, sequence_id, phrase) CSV")
+
+
+def fingerspelling_sequences(csv_path: str | os.PathLike, aspect: float = 1.0) -> Iterator[HandSequence]:
+    """Kaggle ASL Fingerspelling: the CSV's sequences, each read from its wide parquet, with
+    ``text`` = the phrase."""
+    for row in kaggle_csv_rows(csv_path):
+        if "features_key" not in row:
+            raise InputError(csv_path, "not an ASL Fingerspelling CSV (path, sequence_id, phrase)")
+        sequence = fingerspelling_sequence(row["features_filepath"], row["features_key"], aspect)
+        sequence.text = row["text"]
+        yield sequence
+
+
+def fingerspelling_sequence(path: str | os.PathLike, sequence_id: str, aspect: float = 1.0) -> HandSequence:
+    """One sequence of a wide ASL Fingerspelling parquet (a row per frame, ``x_right_hand_0`` …
+    columns, ``sequence_id``); a hand with NaN coordinates in a frame is absent there."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    table = _wide_table(str(path), path.stat().st_mtime_ns)
+    rows = [i for i, sid in enumerate(table["sequence_id"]) if str(sid) == str(sequence_id)]
+    if not rows:
+        raise InputError(path, f"no sequence_id {sequence_id}")
+    landmarks, present = empty_hands(len(rows))
+    for slot, hand in enumerate(HOLISTIC_HANDS):
+        coords = np.array(
+            [[[table[f"{axis}_{hand}_{i}"][r] for axis in "xyz"] for i in range(N_HAND_LANDMARKS)] for r in rows], np.float64
+        ).reshape(len(rows), N_HAND_LANDMARKS, 3)
+        landmarks[:, slot] = np.nan_to_num(coords).astype(np.float32)
+        present[:, slot] = ~np.isnan(coords[..., :2]).any(axis=(1, 2))
+    return HandSequence(landmarks, present, aspect, path=f"{path}#{sequence_id}")
+
+
+@functools.lru_cache(maxsize=2)
+def _wide_table(path: str, modified_ns: int) -> dict:
+    # A fingerspelling file holds many sequences: keeping the last files read reads each once
+    # (the modification time in the key: a file written anew is read anew).
+    parquet = _pyarrow_parquet()
     columns = ["sequence_id"] + [f"{axis}_{hand}_{i}" for hand in HOLISTIC_HANDS for axis in "xyz" for i in range(N_HAND_LANDMARKS)]
-    tables: dict[Path, dict] = {}
-    for entry in entries:
-        file = (csv_path.parent / entry["path"]).resolve()
-        if file not in tables:
-            try:
-                tables[file] = parquet.read_table(file, columns=columns).to_pydict()
-            except FileNotFoundError:
-                raise InputError(file, "no such file") from None
-            except Exception as error:
-                raise InputError(file, f"not a fingerspelling parquet ({' '.join(str(error).split())[:120]})") from None
-        table = tables[file]
-        rows = [i for i, sid in enumerate(table["sequence_id"]) if str(sid) == entry["sequence_id"]]
-        landmarks, present = empty_hands(len(rows))
-        for slot, hand in enumerate(HOLISTIC_HANDS):
-            coords = np.array(
-                [[[table[f"{axis}_{hand}_{i}"][r] for axis in "xyz"] for i in range(N_HAND_LANDMARKS)] for r in rows], np.float64
-            ).reshape(len(rows), N_HAND_LANDMARKS, 3)
-            valid = ~np.isnan(coords[..., :2]).any(axis=(1, 2))
-            landmarks[:, slot] = np.nan_to_num(coords).astype(np.float32)
-            present[:, slot] = valid
-        yield HandSequence(landmarks, present, aspect, text=entry["phrase"], path=f"{file}#{entry['sequence_id']}")
+    try:
+        return parquet.read_table(path, columns=columns).to_pydict()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except Exception as error:  # pyarrow raises many kinds for a bad file
+        raise InputError(path, f"not a fingerspelling parquet ({' '.join(str(error).split())[:120]})") from None

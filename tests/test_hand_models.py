@@ -99,10 +99,23 @@ def test_fingerspelling_wide_parquet_reads_the_same_hands(tmp_path):
     pq.write_table(pa.table(columns), tmp_path / "1.parquet")
     (tmp_path / "train.csv").write_text("path,file_id,sequence_id,participant_id,phrase\n1.parquet,1,7,0,a\n1.parquet,1,8,0,b\n")
     read = list(fingerspelling_sequences(tmp_path / "train.csv"))
-    assert [s.text for s in read] == ["a", "b"]
-    for got, want in zip(read, expected):
+    as_training_data = load_hand_sequences([tmp_path / "train.csv"], tmp_path / "cache")
+    assert [s.text for s in read] == [s.text for s in as_training_data] == ["a", "b"]
+    for got, again, want in zip(read, as_training_data, expected):
         np.testing.assert_array_equal(got.present, want.present)
         np.testing.assert_allclose(got.landmarks, want.landmarks, atol=1e-7)
+        np.testing.assert_array_equal(again.landmarks, got.landmarks)
+
+
+def test_an_islr_csv_is_training_data_labelled_by_sign(tmp_path):
+    pytest.importorskip("pyarrow")
+    import shutil
+
+    for name in ("A_1015", "B_1050"):
+        shutil.copy(HANDS / f"{name}.parquet", tmp_path / f"{name}.parquet")
+    (tmp_path / "train.csv").write_text("path,participant_id,sequence_id,sign\nA_1015.parquet,1,1015,A\nB_1050.parquet,1,1050,B\n")
+    sequences = load_hand_sequences([tmp_path / "train.csv"], tmp_path / "cache")
+    assert [s.labels[""] for s in sequences] == ["A", "B"] and all(s.found for s in sequences)
 
 
 def test_augmentation_changes_nothing_when_switched_off_and_is_seeded(poses):
