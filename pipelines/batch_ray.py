@@ -16,6 +16,10 @@ from .batch_inputs import BatchItem
 from .batch_tasks import BatchTask, TaskOptions, TaskRunner, decode_row, encode_row
 from .device import UsageError
 
+# Batches waiting at each actor. Ray Data's default (2) left the actors idle between batches while
+# the next one was scheduled: on 2 cores, 4 ran 694-764 items/s where 2 ran 620.
+BATCHES_QUEUED_PER_ACTOR = 4
+
 
 def import_ray():
     """The ``ray`` module with Ray Data, or a usage error saying how to install it."""
@@ -74,7 +78,7 @@ def run_on_ray(
             fn_constructor_args=(task, options),
             batch_size=batch_size,
             batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=workers),
+            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=BATCHES_QUEUED_PER_ACTOR),
             num_cpus=1,
         )
         for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
