@@ -118,7 +118,7 @@ def test_txt_is_one_line_per_input_and_json_one_array(capsys):
     photo, no_hand = HANDS_DIR / "sign_digit_1_IMG_1119.JPG", NO_HAND
     code, out_one, _ = run_cli(capsys, "gestures", photo, "--model", MODEL)
     out = out_one
-    assert code == 0 and re.fullmatch(r"1 \(0\.9\d\)\n", out), "one input: the result alone"
+    assert code == 0 and re.fullmatch(r"1 \((0\.9\d|1\.00)\)\n", out), "one input: the result alone"
     code, out, _ = run_cli(capsys, "gestures", photo, no_hand, CLIP, "--model", MODEL)
     lines = out.splitlines()
     assert code == 0 and lines[0] == f"{photo}\t{out_one.strip()}" and lines[1] == f"{no_hand}\tnone"
@@ -390,7 +390,17 @@ def test_window_shows_the_clip_under_xvfb(virtual_display):
         return float(pixels[:, :3].any(axis=1).mean())
 
     assert lit_fraction() == 0.0
-    command = [sys.executable, "-m", "seqrec.pipelines.cli", "gestures", "--stream-file", str(CLIP), "--window", "--model", MODEL]
+    # The clip three times over (4.6 s): a busy machine still gets the window painted while it plays.
+    clip = cv2.VideoCapture(str(CLIP))
+    frames = []
+    while (frame := clip.read())[0]:
+        frames.append(frame[1])
+    longer = screen_file.parent / "clip_three_times.mp4"
+    writer = cv2.VideoWriter(str(longer), cv2.VideoWriter_fourcc(*"mp4v"), clip.get(cv2.CAP_PROP_FPS), (frames[0].shape[1], frames[0].shape[0]))
+    for frame in frames * 3:
+        writer.write(frame)
+    writer.release()
+    command = [sys.executable, "-m", "seqrec.pipelines.cli", "gestures", "--stream-file", str(longer), "--window", "--model", MODEL]
     process = subprocess.Popen(command, env={**os.environ, "DISPLAY": display}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lit = 0.0
     while process.poll() is None:
@@ -401,7 +411,7 @@ def test_window_shows_the_clip_under_xvfb(virtual_display):
     # The 640x360 frame filled 82% of the 700x400 screen while it played (measured 0.90 with the
     # overlay's panel), and the window is gone once q, Esc or the clip's end closes it.
     assert lit > 0.75 and lit_fraction() == 0.0
-    assert err.startswith(f"seqrec: {CLIP}: ") and " of 38 dropped to keep up" in err
+    assert err.startswith(f"seqrec: {longer}: ") and f" of {3 * len(frames)} dropped to keep up" in err
     assert all(set(row) == {"time", "head", "label", "score"} for row in jsonl(out))
 
 
