@@ -18,7 +18,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
 
 import numpy as np
 
@@ -260,12 +259,56 @@ def label_accuracy(rows: list[dict], options: TaskOptions) -> dict:
     return {"accuracy": sum(row["label"] == row["reference"] for row in scored) / len(scored), "references": len(scored)}
 
 
-def _gestures_not_available(options: TaskOptions) -> NoReturn:
-    raise UsageError("batch gestures: gesture recognition (seqrec.pipelines.gestures) is not available yet")
+def _prepare_gestures(options: TaskOptions) -> TaskOptions:
+    from .gestures import DEFAULT_GESTURE_MODEL
+
+    model = options.model or DEFAULT_GESTURE_MODEL
+    config = read_bundle_config(model)  # a missing or broken bundle is a usage error now, not in every worker
+    if config.get("modality") != "hands":
+        raise UsageError(f"--model {model}: a model for {config.get('modality', 'audio')}; gestures needs a hands model")
+    if options.recipe is not None:
+        raise UsageError("--recipe goes with the features task")
+    return dataclasses.replace(options, model=model)
 
 
-# The gesture recogniser is being built; until it lands, the task is listed and refused in one line.
-# Its loader will be one function like load_transcriber, registered with reads=("video", "image", "landmarks").
-TASKS["gestures"] = BatchTask(
-    "gestures", ("video", "image", "landmarks"), _gestures_not_available, _gestures_not_available, label_accuracy
-)
+@register_task("gestures", reads=("video", "image", "landmarks"), prepare=_prepare_gestures, metrics=label_accuracy)
+def load_gesture_recognizer(options: TaskOptions) -> ItemsFunction:
+    """The hands model and MediaPipe's landmarker, once: a photo -> ``label``, ``score``, ``hands``;
+    a video -> ``segments`` (and a CTC model's ``text``, ``symbols``); a landmark file (a Kaggle
+    parquet sequence) -> one ``label`` and ``score`` for the whole sequence, or ``text``."""
+    from seqrec.features import HandLandmarks, InputError
+
+    from .gesture_files import recognize_file
+    from .gestures import GestureModel
+    from .landmark_data import load_landmarks
+
+    model = GestureModel(options.model, options.device)
+    landmarks = HandLandmarks()
+
+    def recognize_landmark_file(item: BatchItem) -> dict:
+        try:
+            sequence = load_landmarks(item.path, item.sequence_id)
+        except InputError as error:
+            return {"error": error.reason}
+        fields: dict = {"frames": len(sequence)}
+        if model.classifier_heads:
+            labels = model.classify([sequence])[0]
+            first = model.classifier_heads[0].name
+            fields |= {"label": labels[first][0], "score": round(labels[first][1], 4)}
+            if len(labels) > 1:
+                fields["labels"] = {name: {"label": label, "score": round(score, 4)} for name, (label, score) in labels.items()}
+        if model.ctc_head is not None:
+            fields |= model.read_symbols(sequence)
+        return fields
+
+    def recognize_items(items: list[BatchItem]) -> list[dict]:
+        results = []
+        for item in items:
+            if item.media == "landmarks":
+                results.append(recognize_landmark_file(item))
+            else:
+                record = recognize_file(model, landmarks, item.path)
+                results.append({key: value for key, value in record.items() if key != "path"})
+        return results
+
+    return recognize_items

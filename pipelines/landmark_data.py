@@ -78,11 +78,12 @@ def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:
 
 def load_landmarks(path: str | os.PathLike, key: str | None = None) -> HandSequence:
     """Read a landmark file: ``.npz`` as ``save_landmarks`` writes it, a Kaggle ISLR ``.parquet``,
-    or sequence ``key`` of an ASL Fingerspelling ``.parquet``; a wrong file is an ``InputError``."""
+    or sequence ``key`` of an ASL Fingerspelling ``.parquet``; a wrong file is an ``InputError``
+    (``key`` is ignored for a file that holds one sequence)."""
     if Path(path).suffix.lower() == ".parquet":
-        from .landmark_readers import fingerspelling_sequence, islr_sequence
+        from .landmark_readers import parquet_sequence
 
-        return islr_sequence(path) if key is None else fingerspelling_sequence(path, key)
+        return parquet_sequence(path, key)
     try:
         with np.load(path, allow_pickle=False) as data:
             landmarks, present = data["landmarks"].astype(np.float32), data["present"].astype(bool)

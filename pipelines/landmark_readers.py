@@ -146,6 +146,23 @@ def islr_sequence(path: str | os.PathLike, aspect: float = 1.0) -> HandSequence:
     return HandSequence(landmarks, present, aspect, path=str(path), timestamps=None)
 
 
+def parquet_sequence(path: str | os.PathLike, sequence_id: str | None = None, aspect: float = 1.0) -> HandSequence:
+    """A Kaggle landmark parquet, whichever layout: ISLR's long one (one sequence per file) or
+    ASL Fingerspelling's wide one (``sequence_id`` picks the sequence)."""
+    parquet = _pyarrow_parquet()
+    try:
+        columns = set(parquet.read_schema(path).names)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except Exception as error:  # pyarrow raises many kinds for a bad file
+        raise InputError(path, f"not a parquet file ({' '.join(str(error).split())[:120]})") from None
+    if {"type", "landmark_index"} <= columns:
+        return islr_sequence(path, aspect)
+    if sequence_id is None:
+        raise InputError(path, "a wide (fingerspelling) parquet holds several sequences: name one with sequence_id")
+    return fingerspelling_sequence(path, sequence_id, aspect)
+
+
 def kaggle_csv_rows(csv_path: str | os.PathLike) -> list[dict]:
     """A Kaggle CSV as hands-manifest rows: ISLR's ``train.csv`` (``path``, ``sign``) gives
     ``{"features_filepath", "label"}``; ASL Fingerspelling's (``path``, ``sequence_id``,

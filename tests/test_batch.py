@@ -198,9 +198,31 @@ def test_an_unwritable_output_fails_before_any_work(data_dir, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # no summary: the job never started
 
 
-def test_gestures_is_listed_but_refused_until_the_recogniser_lands(data_dir, tmp_path, capsys):
-    assert _batch("gestures", "--input", str(data_dir / "hands"), "--output", str(tmp_path / "out.jsonl")) == 2
-    assert "not available yet" in capsys.readouterr().err
+def test_gestures_label_photos_videos_and_kaggle_landmarks_and_score_them(data_dir, tmp_path):
+    hands = data_dir / "hands"
+    rows = [{"image_filepath": str(hands / f"sign_digit_{d}_IMG_{n}.JPG"), "label": d} for d, n in (("0", 1322), ("5", 1123))]
+    rows += [{"image_filepath": str(hands / "no_hand_ceiling.png"), "label": "none"}, {"video_filepath": str(hands / "hand_clip.mp4")},
+             {"image_filepath": str(tmp_path / "gone.jpg")}]
+    manifest = tmp_path / "photos.jsonl"
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = tmp_path / "out.jsonl"
+    assert _batch("gestures", "--input", str(manifest), "--output", str(out), "--model", "sign-digits") == 1
+    by_path = {Path(row["path"]).name: row for row in _rows(out)}
+    assert [by_path[f"sign_digit_{d}_IMG_{n}.JPG"]["label"] for d, n in (("0", 1322), ("5", 1123))] == ["0", "5"]
+    assert (by_path["no_hand_ceiling.png"]["label"], by_path["no_hand_ceiling.png"]["hands"]) == ("none", 0)
+    assert by_path["hand_clip.mp4"]["frames"] == 38 and by_path["hand_clip.mp4"]["segments"]
+    assert by_path["gone.jpg"]["error"] == "no such file"
+    summary = json.loads(out.with_name(out.name + ".summary.json").read_text())
+    assert summary["metrics"]["accuracy"] == 1.0 and summary["metrics"]["references"] == 3
+
+    pytest.importorskip("pyarrow")
+    for name in ("A_1015", "B_1050"):
+        shutil.copyfile(hands / f"{name}.parquet", tmp_path / f"{name}.parquet")
+    islr = tmp_path / "train.csv"
+    islr.write_text("path,participant_id,sequence_id,sign\nA_1015.parquet,1,1015,A\nB_1050.parquet,1,1050,B\n")
+    assert _batch("gestures", "--input", str(islr), "--output", str(tmp_path / "islr.jsonl"), "--model", "sign-digits") == 0
+    islr_rows = _rows(tmp_path / "islr.jsonl")
+    assert [row["id"] for row in islr_rows] == ["1015", "1050"] and all(row["frames"] == 1 and row["label"] for row in islr_rows)
 
 
 # -- inputs ------------------------------------------------------------------------------------------------
