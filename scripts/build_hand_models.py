@@ -91,7 +91,8 @@ LIMITS = {
     "sign-digits": "One hand's shape only; trained on 100x100 close-up photos of students' right hands against "
     "plain backgrounds, held as still poses. Signs that need motion are out of its reach.",
     "hand-gestures": "One person's recordings (kinivi). Motions are whole-hand paths of about half a second "
-    "(16 frames); Clockwise and Counter Clockwise are as the person sees them in a mirror view; kinivi's "
+    "(16 frames); Clockwise and Counter Clockwise are as the person sees them in a mirror view, and swap "
+    "for a left hand (features mirror left hands so one model serves both); kinivi's "
     "fingertip tracks were given whole hands by seqrec (see hand_corpora.kinivi_sets).",
     "sign-digits-ctc": "Trained only on sequences composed from still digit photos (hold, transition, dip "
     "between repeats, drift); no real signed video of digit strings was available to train or test on.",
