@@ -37,26 +37,35 @@ class Corpus:
 
 
 def load_corpus(
-    manifests: tuple[str, ...], config: SpectralConfig, cache_dir: str | os.PathLike, keep_audio: bool = False, log=print
+    manifests: tuple[str, ...],
+    config: SpectralConfig,
+    cache_dir: str | os.PathLike,
+    keep_audio: bool = False,
+    log=print,
+    speeds: tuple[float, ...] = (),
 ) -> Corpus:
     """Every row of the manifests as features (or audio), computed once and cached by content and settings.
+
+    ``speeds`` adds a copy of every row played at each of those speeds (0.9: 10% slower and lower,
+    as sox's ``speed``): Kaldi's speed perturbation, cached like the rest.
 
     Rows with ``features_filepath`` (a ``.npy`` array, or a shard of ``seqrec batch features``)
     are read as they are, so training from precomputed features needs neither librosa nor the
     audio; features computed with other settings than the recipe's are refused.
     """
     corpus = Corpus([], [], is_audio=keep_audio, frames_per_unit=1 / config.hop_length if keep_audio else 1.0)
-    for manifest in manifests:
+    for manifest, speed in ((m, s) for m in manifests for s in (1.0, *speeds)):
         rows = list(read_manifest(manifest))
         _check_feature_settings(Path(manifest), rows, config)
-        if keep_audio and any("audio_filepath" not in row for row in rows):
-            raise ValueError(f"{manifest}: audio augmentation needs audio_filepath on every row")
+        if (keep_audio or speed != 1.0) and any("audio_filepath" not in row for row in rows):
+            raise ValueError(f"{manifest}: audio augmentation and speed perturbation need audio_filepath on every row")
         kind = "audio" if keep_audio else "features"
-        key = hashlib.sha256(json.dumps([kind, rows, config.to_dict()], sort_keys=True).encode()).hexdigest()[:16]
+        key_parts = [kind, rows, config.to_dict()] + ([speed] if speed != 1.0 else [])
+        key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]
         cache = Path(cache_dir) / f"{Path(manifest).stem}-{kind}-{key}.npz"
         if not cache.is_file():
-            log(f"computing {kind} for {len(rows)} rows of {manifest}")
-            arrays = [_row_array(row, config, keep_audio) for row in rows]
+            log(f"computing {kind} for {len(rows)} rows of {manifest}" + (f" at speed {speed:g}" if speed != 1.0 else ""))
+            arrays = [_row_array(row, config, keep_audio, speed) for row in rows]
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_name(cache.stem + ".tmp.npz")
             np.savez(tmp, data=np.concatenate(arrays).astype(np.float16), lengths=np.array([len(a) for a in arrays]))
@@ -82,15 +91,17 @@ def keep_vocabulary(text: str, vocabulary: tuple[str, ...]) -> str:
     return " ".join(word for word in text.split() if word in vocabulary)
 
 
-def _row_array(row: dict, config: SpectralConfig, keep_audio: bool) -> np.ndarray:
+def _row_array(row: dict, config: SpectralConfig, keep_audio: bool, speed: float = 1.0) -> np.ndarray:
     if "features_filepath" in row:
         return load_features(row)
-    from seqrec.features import load_audio, spectral_features
+    from seqrec.features import load_audio, resample, spectral_features
 
     try:
         audio = load_audio(row["audio_filepath"], config.sample_rate)
     except InputError as error:
         raise InputError(row["audio_filepath"], f"cannot train on it: {error.reason}") from None
+    if speed != 1.0:  # more samples played at the same rate: slower and lower
+        audio = resample(audio, config.sample_rate, round(config.sample_rate / speed))
     return audio if keep_audio else spectral_features(audio, config)
 
 

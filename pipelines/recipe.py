@@ -23,6 +23,8 @@ class DataConfig:
     # Training items are joined into connected sequences with this probability (up to join_max items).
     join_probability: float = 0.0
     join_max: int = 3
+    # Kaldi's speed perturbation: the training set again at each of these speeds (e.g. [0.9, 1.1]).
+    speeds: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
 
     if not ranks.is_main:
         ranks.barrier()  # rank 0 computes and caches the features first; the others then read them
-    train_set = load_corpus(recipe.data.train, recipe.features, run_dir / "features", keep_audio=recipe.augment is not None, log=log)
+    train_set = load_corpus(
+        recipe.data.train, recipe.features, run_dir / "features", keep_audio=recipe.augment is not None, log=log, speeds=recipe.data.speeds
+    )
     dev_set = load_corpus(recipe.data.dev, recipe.features, run_dir / "features", log=log)
     if ranks.is_main:
         ranks.barrier()

@@ -151,3 +151,18 @@ def test_two_ddp_processes_follow_the_single_process_losses(tmp_path):
     for step, (a, b) in enumerate(zip(one, two), 1):
         assert b == pytest.approx(a, rel=1e-4), f"step {step}: {a} alone, {b} with DDP"
     assert done.stdout.strip().splitlines()[-1] == str(tmp_path / "ddp" / "best"), "rank 0 alone prints the bundle"
+
+
+def test_speed_perturbation_adds_slower_and_faster_copies(tmp_path):
+    from seqrec.features import SpectralConfig
+    from seqrec.pipelines.ctc_data import load_corpus
+
+    config = SpectralConfig(sample_rate=8000, fmax=4000)
+    plain = load_corpus((str(MANIFEST),), config, tmp_path, log=lambda *_: None)
+    perturbed = load_corpus((str(MANIFEST),), config, tmp_path, log=lambda *_: None, speeds=(0.9, 1.1))
+    n = len(plain)
+    assert len(perturbed) == 3 * n and perturbed.texts == plain.texts * 3
+    for i in range(n):
+        assert [len(a) for a in perturbed.arrays[i :: n]][0] == len(plain.arrays[i])
+        slower, faster = len(perturbed.arrays[n + i]), len(perturbed.arrays[2 * n + i])
+        assert slower == pytest.approx(len(plain.arrays[i]) / 0.9, abs=2) and faster == pytest.approx(len(plain.arrays[i]) / 1.1, abs=2)
