@@ -201,6 +201,7 @@ def _make_batch(recipe: HandRecipe, items: list[HandSequence], heads: dict[str, 
     arrays, targets = [], {name: [] for name in heads}
     ctc_targets, target_lengths = [], []
     classifiers = [name for name, head in recipe.heads.items() if head.kind == "classifier"]
+    ctc_head = _ctc_head(recipe)
     for item in items:
         landmarks, present = item.landmarks, item.present
         if len(item) == 1 and recipe.data.hold_frames > 1:
@@ -211,8 +212,8 @@ def _make_batch(recipe: HandRecipe, items: list[HandSequence], heads: dict[str, 
         for name in classifiers:
             label = item.labels.get(name, item.labels.get("") if len(classifiers) == 1 else None)
             targets[name].append(heads[name].index(label) if label is not None else IGNORE)
-        if _ctc_head(recipe):
-            symbols = heads[_ctc_head(recipe)]
+        if ctc_head:
+            symbols = heads[ctc_head]
             ids = [symbols.index(c) for c in (item.text or "")]
             ctc_targets.extend(ids)
             target_lengths.append(len(ids))
@@ -221,7 +222,7 @@ def _make_batch(recipe: HandRecipe, items: list[HandSequence], heads: dict[str, 
         "lengths": torch.tensor([len(a) for a in arrays]),
         "targets": {name: torch.tensor(values) for name, values in targets.items() if name in classifiers},
     }
-    if _ctc_head(recipe):
+    if ctc_head:
         batch["ctc_targets"] = torch.tensor(ctc_targets, dtype=torch.long)
         batch["ctc_target_lengths"] = torch.tensor(target_lengths)
     return batch
