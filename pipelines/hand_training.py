@@ -29,7 +29,7 @@ from .hand_recipe import HandRecipe
 from .landmark_data import HandSequence, load_hand_sequences
 from .metrics import error_rates
 from .sign_sequences import compose_sequence, compose_set
-from .training_loop import TrainingLog, restore_checkpoint, save_checkpoint, warmup_cosine
+from .training_loop import TrainingLog, optimizer_step, restore_checkpoint, save_checkpoint, warmup_cosine
 
 CHECKPOINT_FILE = "checkpoint.pt"
 BEST_DIR = "best"
@@ -96,13 +96,7 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
                 with autocast:
                     outputs, out_lengths = model(batch["features"].to(device), batch["lengths"])
                 loss = _loss(recipe, outputs, out_lengths, batch, device)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                scheduler.step()
+                optimizer_step(loss, model, optimizer, scheduler, scaler, cfg.grad_clip)
                 state["global_step"] += 1
                 state["step_in_epoch"] = index + 1
                 frames += int(batch["lengths"].sum())

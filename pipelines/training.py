@@ -35,7 +35,7 @@ from .distributed import Distributed
 from .metrics import error_rates
 from .recipe import Recipe
 from .speech import CTCRecognize
-from .training_loop import TrainingLog, restore_checkpoint, save_checkpoint, warmup_cosine
+from .training_loop import TrainingLog, optimizer_step, restore_checkpoint, save_checkpoint, warmup_cosine
 
 CHECKPOINT_FILE = "checkpoint.pt"
 BEST_DIR = "best"
@@ -138,13 +138,7 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
                 share = (item_losses / batch["target_lengths"].clamp(min=1).to(item_losses.device)).sum() * weights[index]
                 # DDP averages the processes' gradients; times world_size makes that their sum.
                 loss = share * ranks.world_size / batch_sizes[index]
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                scheduler.step()
+                optimizer_step(loss, model, optimizer, scheduler, scaler, cfg.grad_clip)
                 state["global_step"] += 1
                 state["step_in_epoch"] = index + 1
                 frames += int(batch["lengths"].sum())

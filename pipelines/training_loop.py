@@ -20,6 +20,17 @@ def warmup_cosine(warmup: int, total: int):
     return factor
 
 
+def optimizer_step(loss: torch.Tensor, model: torch.nn.Module, optimizer, scheduler, scaler, grad_clip: float) -> None:
+    """Backward, clip the gradient norm (after unscaling mixed precision), step, advance the schedule."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    scheduler.step()
+
+
 def save_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabulary: list[str], state: dict) -> None:
     payload = {
         "model": model.state_dict(),
