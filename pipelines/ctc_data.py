@@ -14,7 +14,7 @@ from torch.nn.utils.rnn import pad_sequence
 from seqrec.features import AudioAugmentConfig, InputError, SpectralConfig
 from seqrec.models import CharTokenizer, normalize_text
 
-from .feature_shards import SETTINGS_FILE as FEATURE_SETTINGS_FILE, load_features
+from .feature_shards import SETTINGS_FILE, load_features, read_settings
 from .manifest import read_manifest
 
 
@@ -54,36 +54,38 @@ def load_corpus(
     audio; features computed with other settings than the recipe's are refused.
     """
     corpus = Corpus([], [], is_audio=keep_audio, frames_per_unit=1 / config.hop_length if keep_audio else 1.0)
-    for manifest, speed in ((m, s) for m in manifests for s in (1.0, *speeds)):
+    kind = "audio" if keep_audio else "features"
+    for manifest in manifests:
         rows = list(read_manifest(manifest))
         _check_feature_settings(Path(manifest), rows, config)
-        if (keep_audio or speed != 1.0) and any("audio_filepath" not in row for row in rows):
+        if (keep_audio or speeds) and any("audio_filepath" not in row for row in rows):
             raise ValueError(f"{manifest}: audio augmentation and speed perturbation need audio_filepath on every row")
-        kind = "audio" if keep_audio else "features"
-        key_parts = [kind, rows, config.to_dict()] + ([speed] if speed != 1.0 else [])
-        key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]
-        cache = Path(cache_dir) / f"{Path(manifest).stem}-{kind}-{key}.npz"
-        if not cache.is_file():
-            log(f"computing {kind} for {len(rows)} rows of {manifest}" + (f" at speed {speed:g}" if speed != 1.0 else ""))
-            arrays = [_row_array(row, config, keep_audio, speed) for row in rows]
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(cache.stem + ".tmp.npz")
-            np.savez(tmp, data=np.concatenate(arrays).astype(np.float16), lengths=np.array([len(a) for a in arrays]))
-            os.replace(tmp, cache)
-        # Always read back from the float16 cache, so a fresh run and a resumed one see the same numbers.
-        with np.load(cache, allow_pickle=False) as stored:
-            corpus.arrays += np.split(stored["data"].astype(np.float32), np.cumsum(stored["lengths"])[:-1])
-        corpus.texts += [normalize_text(row["text"]) for row in rows]
+        texts = [normalize_text(row["text"]) for row in rows]
+        for speed in (1.0, *speeds):
+            key_parts = [kind, rows, config.to_dict()] + ([speed] if speed != 1.0 else [])
+            key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]
+            cache = Path(cache_dir) / f"{Path(manifest).stem}-{kind}-{key}.npz"
+            if not cache.is_file():
+                log(f"computing {kind} for {len(rows)} rows of {manifest}" + (f" at speed {speed:g}" if speed != 1.0 else ""))
+                arrays = [_row_array(row, config, keep_audio, speed) for row in rows]
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_name(cache.stem + ".tmp.npz")
+                np.savez(tmp, data=np.concatenate(arrays).astype(np.float16), lengths=np.array([len(a) for a in arrays]))
+                os.replace(tmp, cache)
+            # Always read back from the float16 cache, so a fresh run and a resumed one see the same numbers.
+            with np.load(cache, allow_pickle=False) as stored:
+                corpus.arrays += np.split(stored["data"].astype(np.float32), np.cumsum(stored["lengths"])[:-1])
+            corpus.texts += texts
     return corpus
 
 
 def _check_feature_settings(manifest: Path, rows: list[dict], config: SpectralConfig) -> None:
     """``seqrec batch features`` writes its settings beside its index: they must be the recipe's."""
-    settings = manifest.parent / FEATURE_SETTINGS_FILE
-    if any("features_filepath" in row for row in rows) and settings.is_file():
-        stored = json.loads(settings.read_text()).get("features")
-        if stored != config.to_dict():
-            raise ValueError(f"{manifest}: its features were computed with other settings ({settings}) than the recipe's")
+    if not any("features_filepath" in row for row in rows):
+        return
+    stored = read_settings(manifest.parent)
+    if stored is not None and stored.get("features") != config.to_dict():
+        raise ValueError(f"{manifest}: its features were computed with other settings ({manifest.parent / SETTINGS_FILE}) than the recipe's")
 
 
 def keep_vocabulary(text: str, vocabulary: tuple[str, ...]) -> str:

@@ -59,7 +59,7 @@ class FeatureShards:
             (self.folder / SHARDS_DIR).mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise UsageError(f"{self.folder}: cannot write features here ({error.strerror or error})") from None
-        _check_settings(self.folder / SETTINGS_FILE, {"features": settings, "dtype": "float16"})
+        _check_settings(self.folder, {"features": settings, "dtype": "float16"})
         self.index = ResultLog(self.folder / INDEX_FILE)
         try:
             self.errors = ResultLog(self.folder / ERRORS_FILE, retry_errors)
@@ -126,15 +126,26 @@ def _index_row(row: dict, shard: str, key: str) -> dict:
     return entry
 
 
-def _check_settings(path: Path, settings: dict) -> None:
-    if path.is_file():
-        try:
-            stored = json.loads(path.read_text())
-        except json.JSONDecodeError:
-            stored = None
+def read_settings(folder: str | os.PathLike) -> dict | None:
+    """The settings a features folder was written with; None where there is no ``features.json``,
+    and ``{}`` for one that is not JSON (it matches no settings)."""
+    path = Path(folder) / SETTINGS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}
+
+
+def _check_settings(folder: Path, settings: dict) -> None:
+    """Write ``settings`` into a new features folder; refuse a folder holding other ones."""
+    stored = read_settings(folder)
+    if stored is not None:
         if stored != settings:
-            raise UsageError(f"{path.parent}: holds features computed with other settings ({path.name}); write to another folder")
+            raise UsageError(f"{folder}: holds features computed with other settings ({SETTINGS_FILE}); write to another folder")
         return
+    path = folder / SETTINGS_FILE
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(settings, indent=2) + "\n")
     os.replace(tmp, path)
