@@ -97,17 +97,23 @@ class GestureModel:
                 results[head.name] = [v[:n] for v, n in zip(values, out_lengths.tolist())]
         return results
 
+    def probabilities(self, sequences: Sequence[HandSequence], batch_size: int = 256) -> list[dict[str, np.ndarray]]:
+        """Each sequence's probabilities per classifier head, run through the model ``batch_size`` at a time."""
+        results: list[dict[str, np.ndarray]] = []
+        for start in range(0, len(sequences), batch_size):
+            chunk = sequences[start : start + batch_size]
+            outputs = self.run([self.features_of(s) for s in chunk])
+            results += [{h.name: outputs[h.name][row] for h in self.classifier_heads} for row in range(len(chunk))]
+        return results
+
     def classify(self, sequences: Sequence[HandSequence], batch_size: int = 256) -> list[dict[str, tuple[str, float]]]:
         """Each sequence's label and score per classifier head; a sequence with no hand is ``"none"``, 0."""
         results: list[dict[str, tuple[str, float]]] = [{h.name: (NO_LABEL, 0.0) for h in self.classifier_heads} for _ in sequences]
         seen = [i for i, s in enumerate(sequences) if s.found]
-        for start in range(0, len(seen), batch_size):
-            chunk = seen[start : start + batch_size]
-            outputs = self.run([self.features_of(sequences[i]) for i in chunk])
+        for i, probabilities in zip(seen, self.probabilities([sequences[i] for i in seen], batch_size)):
             for head in self.classifier_heads:
-                for i, probs in zip(chunk, outputs[head.name]):
-                    best = int(probs.argmax())
-                    results[i][head.name] = (head.labels[best], float(probs[best]))
+                best = int(probabilities[head.name].argmax())
+                results[i][head.name] = (head.labels[best], float(probabilities[head.name][best]))
         return results
 
     def read_symbols(self, sequence: HandSequence) -> dict:
@@ -256,11 +262,8 @@ def window_probabilities(model: GestureModel, windows: Sequence[HandSequence], b
     without a hand in its last frame (no hand in view now)."""
     results: list[dict[str, np.ndarray] | None] = [None] * len(windows)
     seen = [i for i, window in enumerate(windows) if window.present[-1].any()]
-    for start in range(0, len(seen), batch_size):
-        chunk = seen[start : start + batch_size]
-        outputs = model.run([model.features_of(windows[i]) for i in chunk])
-        for row, i in enumerate(chunk):
-            results[i] = {head.name: outputs[head.name][row] for head in model.classifier_heads}
+    for i, probabilities in zip(seen, model.probabilities([windows[i] for i in seen], batch_size)):
+        results[i] = probabilities
     return results
 
 

@@ -22,12 +22,12 @@ def evaluate_hand_model(model: str | os.PathLike, manifest: str | os.PathLike, o
     gesture_model = GestureModel(model, device)
     cache = Path(out_dir) / "landmarks" if out_dir else Path("runs") / "landmark-cache"
     sequences = load_hand_sequences([manifest], cache, log=lambda *_: None)
-    metrics = {"model": str(model), "manifest": str(manifest)} | evaluate_hands(gesture_model, sequences)
+    predictions = gesture_model.classify(sequences)
+    metrics = {"model": str(model), "manifest": str(manifest)} | evaluate_hands(gesture_model, sequences, predictions)
     metrics["hands_found"] = round(sum(s.found for s in sequences) / max(len(sequences), 1), 4)
     if out_dir:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        predictions = gesture_model.classify(sequences)
         with (out / "results.jsonl").open("w", encoding="utf-8") as results:
             for sequence, predicted in zip(sequences, predictions):
                 row = {"path": sequence.path, "truth": sequence.labels or sequence.text,

@@ -126,13 +126,14 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
     return run_dir / BEST_DIR
 
 
-def evaluate_hands(model: GestureModel, sequences: list[HandSequence]) -> dict:
+def evaluate_hands(model: GestureModel, sequences: list[HandSequence], predictions: list[dict] | None = None) -> dict:
     """Accuracy per classifier head (a sequence with no hand found counts as wrong), CER and WER of
     a CTC head, ``confusion`` per head ({truth: {predicted: count}}), and ``error``: the mean of
-    the heads' error rates, what training selects on."""
+    the heads' error rates, what training selects on. ``predictions``: ``model.classify(sequences)``
+    when the caller has them already."""
     metrics: dict = {"sequences": len(sequences)}
     errors = []
-    predictions = model.classify(sequences)
+    predictions = model.classify(sequences) if predictions is None else predictions
     for head in model.classifier_heads:
         pairs = [(s.labels.get(head.name, s.labels.get("")), p[head.name][0]) for s, p in zip(sequences, predictions)]
         pairs = [(truth, guess) for truth, guess in pairs if truth is not None]
