@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .hand_layout import N_HANDS, WRIST
+from .hand_layout import MIDDLE_MCP, N_HANDS, WRIST
 
 # Landmark indices of each finger, base to tip (thumb, index, middle, ring, pinky).
 FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
@@ -102,7 +102,7 @@ def _reshape_hand(hand: np.ndarray, config: LandmarkAugmentConfig, rng: np.rando
     relative[..., :2] = relative[..., :2] @ linear.T.astype(np.float32)
     relative[..., 2] *= scale
     if config.jitter:
-        palm = np.linalg.norm(relative[:, 9, :2], axis=-1)[:, None, None]  # middle knuckle from the wrist
+        palm = np.linalg.norm(relative[:, MIDDLE_MCP, :2], axis=-1)[:, None, None]
         relative += rng.normal(0.0, config.jitter, relative.shape).astype(np.float32) * palm
         relative[:, WRIST] = 0.0
     return wrist + relative
@@ -125,7 +125,7 @@ def hold_pose(
     """
     landmarks = np.asarray(landmarks, np.float32).reshape(1, N_HANDS, -1, 3)
     present = np.asarray(present, bool).reshape(1, N_HANDS)
-    palm_vectors = (landmarks[0, :, 9, :2] - landmarks[0, :, WRIST, :2]) / np.array([1.0, aspect], np.float32)
+    palm_vectors = (landmarks[0, :, MIDDLE_MCP, :2] - landmarks[0, :, WRIST, :2]) / np.array([1.0, aspect], np.float32)
     palms = np.linalg.norm(palm_vectors, axis=-1)[present[0]]
     palm = float(palms.mean()) if len(palms) else 0.0
     steps = rng.normal(0.0, drift * palm / np.sqrt(max(n_frames, 1)), (n_frames, 1, 1, 3)).astype(np.float32)
