@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import functools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -113,12 +113,19 @@ def kinivi_motions(
     return sequences
 
 
-def _pyarrow_parquet():
+def _read_parquet(path: str | os.PathLike, what: str, read: Callable):
+    """``read(pyarrow.parquet)``, with a missing or unreadable file as a one-line ``InputError``
+    ("not ``what``")."""
     try:
         import pyarrow.parquet as parquet
     except ImportError:
         raise ImportError("reading parquet needs pyarrow: pip install 'seqrec[parquet]'") from None
-    return parquet
+    try:
+        return read(parquet)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except Exception as error:  # pyarrow raises many kinds for a bad file
+        raise InputError(path, f"not {what} ({' '.join(str(error).split())[:120]})") from None
 
 
 def islr_sequence(path: str | os.PathLike, aspect: float = 1.0) -> HandSequence:
@@ -126,13 +133,8 @@ def islr_sequence(path: str | os.PathLike, aspect: float = 1.0) -> HandSequence:
 
     Only the hands are kept; a hand whose coordinates are NaN in a frame is absent there.
     """
-    parquet = _pyarrow_parquet()
-    try:
-        table = parquet.read_table(path, columns=["frame", "type", "landmark_index", "x", "y", "z"]).to_pydict()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except Exception as error:  # pyarrow raises many kinds for a bad file
-        raise InputError(path, f"not an ISLR landmark parquet ({' '.join(str(error).split())[:120]})") from None
+    columns = ["frame", "type", "landmark_index", "x", "y", "z"]
+    table = _read_parquet(path, "an ISLR landmark parquet", lambda parquet: parquet.read_table(path, columns=columns).to_pydict())
     frames = sorted(set(table["frame"]))
     position = {frame: i for i, frame in enumerate(frames)}
     landmarks, present = empty_hands(len(frames))
@@ -149,13 +151,7 @@ def islr_sequence(path: str | os.PathLike, aspect: float = 1.0) -> HandSequence:
 def parquet_sequence(path: str | os.PathLike, sequence_id: str | None = None, aspect: float = 1.0) -> HandSequence:
     """A Kaggle landmark parquet, whichever layout: ISLR's long one (one sequence per file) or
     ASL Fingerspelling's wide one (``sequence_id`` picks the sequence)."""
-    parquet = _pyarrow_parquet()
-    try:
-        columns = set(parquet.read_schema(path).names)
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except Exception as error:  # pyarrow raises many kinds for a bad file
-        raise InputError(path, f"not a parquet file ({' '.join(str(error).split())[:120]})") from None
+    columns = set(_read_parquet(path, "a parquet file", lambda parquet: parquet.read_schema(path).names))
     if {"type", "landmark_index"} <= columns:
         return islr_sequence(path, aspect)
     if sequence_id is None:
@@ -215,11 +211,5 @@ def fingerspelling_sequence(path: str | os.PathLike, sequence_id: str, aspect: f
 def _wide_table(path: str, modified_ns: int) -> dict:
     # A fingerspelling file holds many sequences: keeping the last files read reads each once
     # (the modification time in the key: a file written anew is read anew).
-    parquet = _pyarrow_parquet()
     columns = ["sequence_id"] + [f"{axis}_{hand}_{i}" for hand in HOLISTIC_HANDS for axis in "xyz" for i in range(N_HAND_LANDMARKS)]
-    try:
-        return parquet.read_table(path, columns=columns).to_pydict()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except Exception as error:  # pyarrow raises many kinds for a bad file
-        raise InputError(path, f"not a fingerspelling parquet ({' '.join(str(error).split())[:120]})") from None
+    return _read_parquet(path, "a fingerspelling parquet", lambda parquet: parquet.read_table(path, columns=columns).to_pydict())
