@@ -12,7 +12,7 @@ from .bundle import (
 )
 from .ctc_decoding import TokenSpan, greedy_decode, spans_to_words
 from .encoder import BiLSTMEncoder, EncoderDims
-from .lexicon_decoding import DecodeOptions, LexiconBeamDecoder, word_bigram
+from .lexicon_decoding import DecodeOptions, LexiconBeamDecoder, lexicon_words, word_bigram
 from .heads import ClassifierHead, CTCHead
 from .sequence_model import HeadDims, ModelDims, SequenceModel
 from .tokenizer import CharTokenizer, normalize_text
@@ -41,5 +41,6 @@ __all__ = [
     "resolve_bundle",
     "save_bundle",
     "spans_to_words",
+    "lexicon_words",
     "word_bigram",
 ]

@@ -1,6 +1,6 @@
 """CTC beam search constrained to a vocabulary (a lexicon), with an optional word bigram, through
-flashlight-text (the ``[lm]`` extra). Its output is the same ``TokenSpan`` list greedy decoding
-gives, so words, times and scores come from one place."""
+flashlight-text (the ``[lm]`` extra). Its output is the same word records ``spans_to_words`` makes
+of greedy decoding: the same times and scores, from the chosen path."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ctc_decoding import TokenSpan, greedy_decode
+from .ctc_decoding import greedy_decode
 from .tokenizer import CharTokenizer, normalize_text
 
 
@@ -28,6 +28,12 @@ class DecodeOptions:
     def __post_init__(self):
         if self.method not in ("greedy", "beam"):
             raise ValueError(f"decode method must be 'greedy' or 'beam', not {self.method!r}")
+
+
+def lexicon_words(vocabulary, filler: str = "") -> list[str]:
+    """The words beam search may spell: the vocabulary, and the filler that stands for other speech
+    when the model was trained with one (it is dropped from the output afterwards)."""
+    return [*vocabulary, filler] if filler else list(vocabulary)
 
 
 def word_bigram(texts: Iterable[str], vocabulary: list[str], smoothing: float = 1.0) -> list[list[float]]:
@@ -67,13 +73,16 @@ class LexiconBeamDecoder:
         except ImportError:
             raise ImportError("beam search needs flashlight-text: pip install 'seqrec[lm]'") from None
         self.tokenizer = tokenizer
-        separator = tokenizer.separator_id
+        self.words = list(vocabulary)
+        self.separator = separator = tokenizer.separator_id
         self.language_model = _bigram_lm(fl, np.asarray(bigram)) if bigram is not None and options.lm_weight else fl.ZeroLM()
         start = self.language_model.start(False)
         trie = fl.Trie(len(tokenizer), separator)
         for word_index, word in enumerate(vocabulary):
             _, score = self.language_model.score(start, word_index)
-            trie.insert(tokenizer.encode(word) + [separator], word_index, score)
+            # No trailing separator: training targets have none after an utterance's last word,
+            # and between words the decoder takes the separator as silence at the trie's root.
+            trie.insert(tokenizer.encode(word), word_index, score)
         trie.smear(fl.SmearingMode.MAX)
         settings = fl.LexiconDecoderOptions(
             beam_size=options.beam_size,
@@ -89,20 +98,41 @@ class LexiconBeamDecoder:
         self._decoder = fl.LexiconDecoder(settings, trie, self.language_model, separator, 0, -1, [], False)
         self._trie = trie  # the decoder holds a reference only on the C++ side
 
-    def decode(self, log_probs: np.ndarray) -> list[TokenSpan]:
-        """[T, V] log-probabilities -> spans of the best in-vocabulary path (separators kept)."""
+    def decode_words(self, log_probs: np.ndarray, step_seconds: float, duration: float | None = None) -> list[dict]:
+        """[T, V] log-probabilities -> the best in-vocabulary word sequence, as ``spans_to_words``
+        gives it: {"word", "start", "end", "score"}, times in seconds (clipped to ``duration``),
+        score the mean probability of the word's characters on the chosen path.
+
+        Words are spelled without a trailing separator (a model never emits one after the last
+        word), and the decoder says where it completed each word: a word spans the steps from the
+        previous word's end to its own. Its text is the lexicon's, never re-read from the path,
+        where CTC merges a doubled letter that the decoder took on adjacent steps.
+        """
         if len(log_probs) == 0:
             return []
         emissions = np.ascontiguousarray(log_probs, dtype=np.float32)
         best = self._decoder.decode(emissions.ctypes.data, *emissions.shape)[0]
         path = np.asarray(best.tokens[1:-1])  # the decoder pads the path with a separator each side
-        one_hot = np.full_like(emissions, -np.inf)
-        one_hot[np.arange(len(path)), path] = emissions[np.arange(len(path)), path]
-        # Re-use greedy decoding on the chosen path: spans and scores come out the same way.
-        return [
-            TokenSpan(span.token, span.start, span.end, float(np.exp(emissions[span.start : span.end, span.token].max())))
-            for span in greedy_decode(one_hot)
-        ]
+        emitted = np.asarray(best.words[1:-1])
+        limit = float("inf") if duration is None else duration
+        words, first_step = [], 0
+        for end_step in np.flatnonzero(emitted >= 0):
+            segment = np.full_like(emissions[first_step : end_step + 1], -np.inf)
+            steps = np.arange(len(segment))
+            tokens = path[first_step : end_step + 1]
+            segment[steps, tokens] = emissions[first_step + steps, tokens]
+            characters = [span for span in greedy_decode(segment) if span.token != self.separator]
+            start = first_step + (characters[0].start if characters else len(segment) - 1)
+            words.append(
+                {
+                    "word": self.words[emitted[end_step]],
+                    "start": round(min(start * step_seconds, limit), 3),
+                    "end": round(min((end_step + 1) * step_seconds, limit), 3),
+                    "score": round(float(np.mean([span.score for span in characters])) if characters else 0.0, 4),
+                }
+            )
+            first_step = end_step + 1
+        return words
 
 
 def _bigram_lm(fl, table: np.ndarray):

@@ -8,7 +8,7 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from seqrec.features import MAX_SECONDS, InputError, SpectralConfig, is_silent, load_audio, resample, spectral_features
-from seqrec.models import DecodeOptions, LexiconBeamDecoder, ModelBundle, greedy_decode, spans_to_words
+from seqrec.models import DecodeOptions, LexiconBeamDecoder, ModelBundle, greedy_decode, lexicon_words, spans_to_words
 
 from .stage import MissingFieldError, Pipeline, Stage
 from .word_timing import align_words_to_speech
@@ -75,7 +75,8 @@ class CTCRecognize(Stage):
         if self.decode.method == "beam":
             lm = bundle.config.get("language_model", {}).get("bigram")
             try:
-                self._beam = LexiconBeamDecoder(bundle.tokenizer, bundle.config["vocabulary"], self.decode, lm)
+                words = lexicon_words(bundle.config["vocabulary"], bundle.config.get("filler", ""))
+                self._beam = LexiconBeamDecoder(bundle.tokenizer, words, self.decode, lm)
             except ImportError as error:
                 if decode is not None:  # asked for by the caller: say so and stop
                     raise
@@ -100,8 +101,10 @@ class CTCRecognize(Stage):
         return results
 
     def _words(self, log_probs: np.ndarray, duration: float | None) -> list[dict]:
-        spans = self._beam.decode(log_probs) if self._beam else greedy_decode(log_probs)
-        words = spans_to_words(spans, self.bundle.tokenizer, self.step_seconds, duration)
+        if self._beam:
+            words = self._beam.decode_words(log_probs, self.step_seconds, duration)
+        else:
+            words = spans_to_words(greedy_decode(log_probs), self.bundle.tokenizer, self.step_seconds, duration)
         return [
             w
             for w in words

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from seqrec.models import CharTokenizer, DecodeOptions, LexiconBeamDecoder, spans_to_words, word_bigram
+from seqrec.models import CharTokenizer, DecodeOptions, LexiconBeamDecoder, word_bigram
 
 pytest.importorskip("flashlight.lib.text", reason="beam search is the [lm] extra")
 
@@ -20,17 +20,30 @@ def _emissions(path: str, sharp: float = 0.8) -> np.ndarray:
 
 def _decode(path: str, **options) -> list[str]:
     decoder = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam", **options), word_bigram([], VOCABULARY))
-    return [w["word"] for w in spans_to_words(decoder.decode(_emissions(path)), TOKENIZER, 0.03)]
+    return [w["word"] for w in decoder.decode_words(_emissions(path), 0.03)]
 
 
 def test_beam_search_spells_only_vocabulary_words():
     assert _decode("_thre_e_") == ["three"]
-    assert set(_decode("_th_re__")) <= set(VOCABULARY)  # greedy would say "thre"
+    assert _decode("_th_re__") == ["three"]  # greedy would say "thre"
     assert _decode("_g_o__ __n_o_") == ["go", "no"]
 
 
+def test_the_last_word_needs_no_separator_after_it_and_words_need_none_between():
+    # A model trained on "go no" emits no separator after "no", and sometimes none between words.
+    assert _decode("_g_o_n_o_") == ["go", "no"]
+    assert _decode("__t_r_e_e") == ["tree"]
+
+
+def test_beam_words_carry_times_and_scores_like_greedy_words():
+    [go, no] = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam")).decode_words(_emissions("_g_o__ __n_o_"), 0.1, duration=1.25)
+    assert (go["start"], go["end"]) == (0.1, 0.4) and no["start"] == 0.9 and no["end"] <= 1.25
+    assert go["score"] == pytest.approx(0.8, abs=1e-3) and no["score"] == pytest.approx(0.8, abs=1e-3)
+
+
 def test_a_negative_word_score_discourages_insertions():
-    assert len(_decode("_g_o_n_o_", word_score=-5.0)) == 1
+    assert _decode("_g_o_n_o_") == ["go", "no"]
+    assert len(_decode("_g_o_n_o_", word_score=-10.0)) < 2
 
 
 def test_word_bigram_rows_are_distributions_over_next_words():
@@ -47,7 +60,7 @@ def test_the_bigram_breaks_an_acoustic_tie():
             ambiguous[step, 0 if char == "_" else TOKENIZER.encode(char)[0]] = np.log(0.45)
     prefers_no = word_bigram(["no"] * 20, VOCABULARY)
     decoder = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam", lm_weight=2.0), prefers_no)
-    assert [w["word"] for w in spans_to_words(decoder.decode(ambiguous), TOKENIZER, 0.03)] == ["no"]
+    assert [w["word"] for w in decoder.decode_words(ambiguous, 0.03)] == ["no"]
 
 
 def test_a_bundle_asking_for_beam_search_decodes_greedily_without_flashlight(monkeypatch):
