@@ -67,11 +67,19 @@ class Recipe:
     # A closed vocabulary: transcripts keep only these words, so speech outside it is trained
     # towards no output at all (rejection). Empty: every word in the data is a target.
     vocabulary: tuple[str, ...] = ()
+    # With a closed vocabulary: a symbol (e.g. "#") that all speech outside it is trained to, one
+    # per run of other words, instead of no output. A garbage model: the network learns "some
+    # other word" as a class of its own rather than learning to hear speech as silence, and
+    # decoding drops the symbol. Empty: other words are trained to no output.
+    filler: str = ""
     output_dir: str = ""
 
     def __post_init__(self):
         if self.task != "ctc":
             raise ValueError(f"task must be 'ctc' for speech, not {self.task!r}")
+        if self.filler and (not self.vocabulary or len(self.filler.split()) != 1 or self.filler != self.filler.lower()
+                            or self.filler in self.vocabulary):
+            raise ValueError(f"filler must be one lower-case symbol outside a closed vocabulary, not {self.filler!r}")
         if self.modality != "audio":
             raise ValueError(f"modality must be 'audio' or 'hands', not {self.modality!r}")
 

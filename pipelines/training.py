@@ -24,7 +24,9 @@ from seqrec.models import (
     ModelBundle,
     ModelDims,
     SequenceModel,
+    lexicon_words,
     load_bundle,
+    read_bundle_config,
     save_bundle,
     word_bigram,
 )
@@ -73,9 +75,12 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
     if ranks.is_main:
         ranks.barrier()
     if recipe.vocabulary:
-        for corpus in (train_set, dev_set):
-            corpus.texts = [keep_vocabulary(text, recipe.vocabulary) for text in corpus.texts]
-    tokenizer = CharTokenizer.from_texts([*recipe.vocabulary, *train_set.texts])
+        # Dev is scored as inference decodes: the filler is never output, so it is no reference word.
+        train_set.texts = [keep_vocabulary(text, recipe.vocabulary, recipe.filler) for text in train_set.texts]
+        dev_set.texts = [keep_vocabulary(text, recipe.vocabulary) for text in dev_set.texts]
+    # A fine-tuned model keeps every character of the bundle it starts from, so its output layer carries over.
+    inherited = read_bundle_config(cfg.init_from)["tokenizer"]["symbols"][1:] if cfg.init_from else []
+    tokenizer = CharTokenizer.from_texts([*recipe.vocabulary, *train_set.texts, *inherited])
     make_batch = BatchMaker(train_set, tokenizer, recipe.features, recipe.augment, cfg.spec_augment, cfg.seed)
     dims = ModelDims(
         encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
@@ -175,9 +180,11 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
 
 
 def evaluate_corpus(model: SequenceModel, tokenizer: CharTokenizer, recipe: Recipe, corpus: Corpus) -> dict:
-    """Greedy-decode a feature corpus with the same stage inference uses; WER and CER against its texts."""
+    """Decode a feature corpus with the same stage and the same decode options inference uses
+    (the recipe's: greedy unless it says beam); WER and CER against its texts."""
     model.eval()
-    config = {"features": recipe.features.to_dict(), "tokenizer": {"symbols": tokenizer.symbols}, "vocabulary": list(recipe.vocabulary)}
+    config = {"features": recipe.features.to_dict(), "tokenizer": {"symbols": tokenizer.symbols}, "vocabulary": list(recipe.vocabulary),
+              "filler": recipe.filler, "decode": dataclasses.asdict(recipe.decode)}
     recognize = CTCRecognize(ModelBundle(recipe.run_dir, config, model, tokenizer), batch_size=64)
     results = recognize.process_batch([{"features": f} for f in corpus.arrays])
     return error_rates(corpus.texts, [r["text"] for r in results])
@@ -191,6 +198,7 @@ def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, 
         "modality": "audio",
         "description": recipe.description,
         "vocabulary": list(recipe.vocabulary),
+        "filler": recipe.filler,
         "decode": dataclasses.asdict(recipe.decode),
         "features": recipe.features.to_dict(),
         "tokenizer": {"symbols": tokenizer.symbols},
@@ -202,17 +210,28 @@ def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, 
             "step": step,
         },
         "metrics": {"dev": dev},
-    } | ({"language_model": {"bigram": word_bigram(train_set.texts, list(recipe.vocabulary))}} if recipe.vocabulary else {})
+    } | ({"language_model": {"bigram": word_bigram(train_set.texts, lexicon_words(recipe.vocabulary, recipe.filler))}} if recipe.vocabulary else {})
 
 
 def _initialise_from(model: SequenceModel, tokenizer: CharTokenizer, bundle: str) -> None:
-    """Copy a bundle's weights into ``model``: same dims and the same characters, or an error."""
+    """Copy a bundle's weights into ``model``: the same encoder dims, and characters that this
+    recipe's include (``train`` adds the bundle's to the recipe's), or an error. Characters the
+    bundle lacks (a new filler symbol) keep their
+    fresh initialisation in the CTC output layer; the others are copied row by row."""
     source = load_bundle(bundle)
-    if source.tokenizer is None or source.tokenizer.symbols != tokenizer.symbols:
-        raise ValueError(f"{bundle}: its characters differ from this recipe's, so its weights cannot start this run")
-    if source.model.dims != model.dims:
+    if source.tokenizer is None or not set(source.tokenizer.symbols) <= set(tokenizer.symbols):
+        raise ValueError(f"{bundle}: it has characters this recipe's lack, so its weights cannot start this run")
+    if source.model.dims.encoder != model.dims.encoder or set(source.model.dims.heads) != set(model.dims.heads):
         raise ValueError(f"{bundle}: its dims {source.model.dims} differ from this recipe's {model.dims}")
-    model.load_state_dict(source.model.state_dict())
+    weights = source.model.state_dict()
+    target = model.state_dict()
+    rows = torch.tensor([tokenizer.symbols.index(symbol) for symbol in source.tokenizer.symbols])
+    for name, tensor in weights.items():
+        if tensor.shape != target[name].shape:  # the CTC output layer: one row per character
+            target[name][rows] = tensor
+        else:
+            target[name] = tensor
+    model.load_state_dict(target)
 
 
 def _silent(*_args) -> None:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from seqrec.models import load_bundle
+from seqrec.models import DecodeOptions, load_bundle
 from seqrec.pipelines.cli import main
 from seqrec.pipelines.evaluate import evaluate
 from seqrec.pipelines.recipe import load_recipe
@@ -123,6 +123,37 @@ def test_fine_tuning_refuses_a_bundle_with_other_dims(tmp_path):
     (tmp_path / "other.yaml").write_text(recipe)
     with pytest.raises(ValueError, match="dims"):
         train(load_recipe(tmp_path / "other.yaml"), log=lambda *_: None)
+
+
+def test_a_filler_stands_for_each_run_of_other_words(tmp_path):
+    from seqrec.pipelines.ctc_data import keep_vocabulary
+
+    vocabulary = ("three", "go")
+    assert keep_vocabulary("bed three cat dog go", vocabulary) == "three go"
+    assert keep_vocabulary("bed three cat dog go", vocabulary, "#") == "# three # go"
+    for bad in ("three", "two words", "#X"):
+        with pytest.raises(ValueError, match="filler"):
+            load_recipe(_recipe(tmp_path), {"vocabulary": list(vocabulary), "filler": bad})
+
+
+def test_a_filler_model_fine_tunes_from_a_bundle_without_it_and_never_outputs_the_filler(tmp_path):
+    first = train(load_recipe(_recipe(tmp_path, "first", epochs=2)), log=lambda *_: None)
+    # "zero" is outside this vocabulary: its clip is trained to the filler symbol.
+    overrides = {"vocabulary": ["three", "seven"], "filler": "#"}
+    second = train(load_recipe(_recipe(tmp_path, "second", epochs=1, lr=0.0, init_from=str(first)), overrides), log=lambda *_: None)
+    old, new = load_bundle(first), load_bundle(second)
+    assert "#" in new.tokenizer.symbols and "#" not in old.tokenizer.symbols and new.config["filler"] == "#"
+    a, b = old.model.state_dict(), new.model.state_dict()
+    rows = [new.tokenizer.symbols.index(symbol) for symbol in old.tokenizer.symbols]
+    for name in a:
+        expected = b[name][rows] if a[name].shape != b[name].shape else b[name]
+        torch.testing.assert_close(a[name], expected, atol=1e-5, rtol=0)
+    assert len(new.config["language_model"]["bigram"]) == 4, "three, seven, the filler, and the utterance boundary"
+    for decoder in ("greedy", "beam"):
+        result = evaluate(second, MANIFEST, tmp_path / f"eval-{decoder}", decode=DecodeOptions(method=decoder))
+        texts = [json.loads(line)["text"] for line in (tmp_path / f"eval-{decoder}" / "results.jsonl").read_text().splitlines()]
+        assert all(word in ("three", "seven") for text in texts for word in text.split()), texts
+        assert result["utterances"] == 2 and result["false_accept_rate"] >= 0.0
 
 
 def _steps(run_dir: Path) -> list[float]:
