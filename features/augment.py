@@ -1,6 +1,8 @@
-"""Audio augmentation for training: speed perturbation, gain, and coloured noise at a random SNR."""
+"""Audio augmentation for training: speed perturbation, gain, room reverberation, and noise at a random
+SNR (real recorded noise when the recipe names some, coloured noise otherwise)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,20 +20,73 @@ class AudioAugmentConfig:
     noise_snr_db: tuple[float, float] = (5.0, 40.0)
     # Noise colour: power spectrum ~ 1/f**alpha (0 white, 1 pink, 2 brown).
     noise_alpha: tuple[float, float] = (0.0, 2.0)
+    # Recorded noise (audio files, or folders of them): when given, this share of the noisy
+    # utterances gets a random stretch of a real recording instead of coloured noise.
+    noise_files: tuple[str, ...] = ()
+    real_noise_share: float = 0.7
+    # Reverberation: a synthetic room (exponentially decaying noise after the direct sound).
+    reverb_probability: float = 0.0
+    reverb_rt60: tuple[float, float] = (0.15, 0.7)  # seconds for the tail to fall 60 dB
+    reverb_drr_db: tuple[float, float] = (-3.0, 12.0)  # direct-to-reverberant energy ratio
+
+    def __post_init__(self):
+        for name in ("noise_probability", "real_noise_share", "reverb_probability"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
+        if self.reverb_rt60[0] <= 0 or self.reverb_rt60[1] < self.reverb_rt60[0]:
+            raise ValueError(f"reverb_rt60 must be a range of positive seconds, not {self.reverb_rt60}")
 
 
-def augment_audio(audio: np.ndarray, sample_rate: int, config: AudioAugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """One random variant of ``audio`` ([n_samples] float32); the length changes with the speed."""
+def augment_audio(
+    audio: np.ndarray,
+    sample_rate: int,
+    config: AudioAugmentConfig,
+    rng: np.random.Generator,
+    noises: Sequence[np.ndarray] = (),
+) -> np.ndarray:
+    """One random variant of ``audio`` ([n_samples] float32); the length changes with the speed.
+
+    ``noises`` are the recipe's recorded noise files, decoded once by the caller at ``sample_rate``.
+    """
     speed = rng.uniform(*config.speed)
     if abs(speed - 1.0) > 1e-3:
         # Playing `speed` times faster = treating the samples as if recorded at rate * speed.
         audio = resample(audio, round(sample_rate * speed), sample_rate)
     audio = audio * np.float32(10 ** (rng.uniform(*config.gain_db) / 20))
+    if rng.random() < config.reverb_probability:
+        audio = reverberate(audio, sample_rate, rng.uniform(*config.reverb_rt60), rng.uniform(*config.reverb_drr_db), rng)
     if rng.random() < config.noise_probability:
-        audio = audio + coloured_noise(len(audio), rng.uniform(*config.noise_alpha), rng) * _noise_scale(
-            audio, rng.uniform(*config.noise_snr_db)
-        )
+        if noises and rng.random() < config.real_noise_share:
+            noise = noise_stretch(noises[rng.integers(len(noises))], len(audio), rng)
+        else:
+            noise = coloured_noise(len(audio), rng.uniform(*config.noise_alpha), rng)
+        audio = audio + noise * _noise_scale(audio, rng.uniform(*config.noise_snr_db))
     return audio.astype(np.float32)
+
+
+def reverberate(audio: np.ndarray, sample_rate: int, rt60: float, drr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """``audio`` as heard in a room whose reverberation falls 60 dB in ``rt60`` seconds, with the
+    direct sound ``drr_db`` above the reverberant tail; same length, same RMS."""
+    from scipy.signal import fftconvolve
+
+    n_taps = max(2, int(rt60 * sample_rate))
+    tail = rng.standard_normal(n_taps) * np.exp(-6.908 * np.arange(n_taps) / n_taps)  # e^-6.908 = -60 dB
+    tail[0] = 0.0
+    impulse = tail * np.sqrt(10 ** (-drr_db / 10) / np.sum(tail**2))
+    impulse[0] = 1.0  # the direct path
+    wet = fftconvolve(audio, impulse)[: len(audio)]
+    rms_in, rms_out = np.sqrt(np.mean(audio**2)), np.sqrt(np.mean(wet**2))
+    return (wet * (rms_in / rms_out if rms_out > 0 else 1.0)).astype(np.float32)
+
+
+def noise_stretch(recording: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """A random ``n_samples`` stretch of a noise recording, looped when the recording is shorter;
+    unit RMS, so that the SNR alone sets its level."""
+    if len(recording) == 0:
+        return np.zeros(n_samples, np.float32)
+    start = int(rng.integers(len(recording)))
+    stretch = np.resize(np.roll(recording, -start), n_samples)
+    return (stretch / max(float(np.sqrt(np.mean(stretch**2))), 1e-12)).astype(np.float32)
 
 
 def coloured_noise(n_samples: int, alpha: float, rng: np.random.Generator) -> np.ndarray:

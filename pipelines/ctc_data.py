@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,6 +165,7 @@ class BatchMaker:
     ):
         self.corpus, self.tokenizer, self.features = corpus, tokenizer, features
         self.augment, self.spec_augment, self.seed = augment, spec_augment, seed
+        self._noises: list[np.ndarray] | None = None
 
     def __call__(self, batch: list[tuple[int, ...]], epoch: int, index: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng([self.seed, epoch, index])
@@ -186,8 +188,40 @@ class BatchMaker:
         from seqrec.features import augment_audio, spectral_features
 
         rate = self.features.sample_rate
-        audio = [self.corpus.arrays[j] if self.augment is None else augment_audio(self.corpus.arrays[j], rate, self.augment, rng) for j in item]
+        if self.augment is None:
+            audio = [self.corpus.arrays[j] for j in item]
+        else:
+            noises = self._noise_recordings()
+            audio = [augment_audio(self.corpus.arrays[j], rate, self.augment, rng, noises) for j in item]
         return spectral_features(np.concatenate(audio), self.features)
+
+    def _noise_recordings(self) -> list[np.ndarray]:
+        # Decoded on first use, in the process that makes the batches (a loader worker or the trainer).
+        if self._noises is None:
+            from seqrec.features import load_audio
+
+            self._noises = [load_audio(path, self.features.sample_rate) for path in noise_paths(self.augment.noise_files)]
+        return self._noises
+
+
+NOISE_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+
+
+def noise_paths(entries: Iterable[str]) -> list[Path]:
+    """The audio files a recipe's ``noise_files`` names: files as given, folders searched recursively."""
+    paths = []
+    for entry in entries:
+        path = Path(entry)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in NOISE_SUFFIXES)
+            if not found:
+                raise InputError(path, "no audio files in this noise folder")
+            paths += found
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise InputError(path, "noise file or folder not found")
+    return paths
 
 
 class PlannedBatches(torch.utils.data.Dataset):

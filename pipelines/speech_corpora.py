@@ -172,3 +172,47 @@ def noise_rows(out_dir: str | os.PathLike, count: int, sample_rate: int, seed: i
         soundfile.write(path, np.clip(audio, -1, 1), sample_rate, subtype="PCM_16")
         rows.append({"audio_filepath": str(path), "duration": round(seconds, 3), "text": "", "corpus": "noise"})
     return rows
+
+
+def room_noise_files(rows: list[dict], out_dir: str | os.PathLike, sample_rate: int, seconds_per_file: float = 60.0) -> list[Path]:
+    """Real background noise: the parts of ``rows``' clips outside their speech (more than
+    ``top_db`` 30 under the peak), joined with short fades into files of about ``seconds_per_file``.
+
+    Speech Commands was recorded by volunteers in their own rooms, so its silences hold real room
+    tone, fans, traffic and microphone hiss. Stretches of digital silence are left out.
+    """
+    import librosa
+    import numpy as np
+    import soundfile
+
+    from seqrec.features import load_audio
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fade = np.linspace(0.0, 1.0, max(1, sample_rate // 100), dtype=np.float32)  # 10 ms
+    shortest = int(0.1 * sample_rate)
+    pieces, written, filled = [], [], 0
+
+    def flush():
+        path = out_dir / f"room_noise_{len(written):03d}.wav"
+        soundfile.write(path, np.clip(np.concatenate(pieces), -1, 1), sample_rate, subtype="PCM_16")
+        written.append(path)
+
+    for row in rows:
+        audio = load_audio(row["audio_filepath"], sample_rate)
+        speech = librosa.effects.split(audio, top_db=30)
+        edges = [0, *speech.ravel(), len(audio)]
+        for start, end in zip(edges[::2], edges[1::2]):
+            piece = audio[start:end].copy()
+            if len(piece) < shortest or np.sqrt(np.mean(piece**2)) < 1e-4:
+                continue
+            piece[: len(fade)] *= fade
+            piece[-len(fade):] *= fade[::-1]
+            pieces.append(piece)
+            filled += len(piece)
+        if filled >= seconds_per_file * sample_rate:
+            flush()
+            pieces, filled = [], 0
+    if pieces:
+        flush()
+    return written
