@@ -3,7 +3,7 @@
     python benchmarks/long_audio.py [MANIFEST ...] [--minutes 60] [--model NAME|PATH] [--seed 0]
 
 The recording is real test clips drawn at random (the Speech Commands and FSDD test manifests that
-scripts/build_digits_commands.py writes, else tests/data) and joined with pauses of low noise,
+scripts/build_commands.py writes, else tests/data) and joined with pauses of low noise,
 written block by block to a 16 kHz WAV in a temporary folder. A fresh process loads the model,
 notes its memory, and transcribes the file (cut into utterances at pauses, in bounded memory);
 a second pass decodes and segments it alone, to count the utterances and time that part. The
@@ -24,13 +24,13 @@ import numpy as np
 import soundfile
 
 from seqrec.features import StreamingSegmenter, load_audio, stream_audio
-from seqrec.models import read_bundle_config
+from seqrec.models import DEFAULT_SPEECH_MODEL, read_bundle_config
 from seqrec.pipelines.manifest import read_manifest
 from seqrec.pipelines.metrics import error_rates
 from seqrec.pipelines.utterances import FILE_BLOCK_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MANIFESTS = [ROOT / "data/digits-commands/test_speech_commands.jsonl", ROOT / "data/digits-commands/test_fsdd.jsonl"]
+DEFAULT_MANIFESTS = [ROOT / "data/commands/test_speech_commands.jsonl", ROOT / "data/commands/test_fsdd.jsonl"]
 SAMPLE_RATE = 16_000  # of the file written; the model's pipeline resamples it as it reads
 GAP_SECONDS = (0.5, 1.5)
 GAP_NOISE = 5e-4  # RMS of the pauses, about -66 dBFS: a quiet room, not digital silence
@@ -115,7 +115,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("manifests", nargs="*", type=Path)
     parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--model", default="digits-commands")
+    parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

@@ -4,13 +4,13 @@
 
 Needs ``pip install 'seqrec[bench]'`` (pocketsphinx>=5; its wheel carries the en-us acoustic model,
 CMUdict and the en-us trigram LM). Default input: the Speech Commands test manifest that
-scripts/build_digits_commands.py writes (held-out speakers, in-vocabulary words), else the clips
+scripts/build_commands.py writes (held-out speakers, in-vocabulary words), else the clips
 in tests/data.
 
 Systems, each over the same clips:
 
 - ``seqrec_greedy``: ``Transcriber(model).transcribe_paths(paths)``, greedy CTC decoding.
-- ``seqrec_beam``: the same with lexicon beam search, when ``Transcriber`` takes decode options.
+- ``seqrec_beam``: the same with lexicon beam search (the [lm] extra).
 - ``pocketsphinx_lm``: ``Decoder(samprate=16000)`` as a user runs it: en-us acoustic model,
   en-us LM, CMUdict.
 - ``pocketsphinx_grammar``: the same acoustic model and dictionary searching a JSGF grammar of the
@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.metadata
-import inspect
 import json
 import os
 import statistics
@@ -49,14 +48,14 @@ import numpy as np
 import torch
 
 from seqrec.features import InputError, load_audio
-from seqrec.models import BundleError, DecodeOptions, normalize_text, read_bundle_config
+from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, DecodeOptions, normalize_text, read_bundle_config
 from seqrec.pipelines import Transcriber
 from seqrec.pipelines.device import UsageError
 from seqrec.pipelines.manifest import read_manifest
 from seqrec.pipelines.metrics import error_rates
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MANIFEST = ROOT / "data/digits-commands/test_speech_commands.jsonl"
+DEFAULT_MANIFEST = ROOT / "data/commands/test_speech_commands.jsonl"
 FALLBACK_MANIFEST = ROOT / "tests/data/manifest.jsonl"
 PS_SAMPLE_RATE = 16_000  # the rate of PocketSphinx's en-us acoustic model
 WARMUP_CLIPS = 32  # one full seqrec batch: its first batch of that size allocates
@@ -190,12 +189,6 @@ def accuracy(clips: list[Clip], texts: list[str]) -> dict:
 
 def seqrec_systems(model: str) -> tuple[dict, dict]:
     """The seqrec systems that can run, and a reason for each that cannot."""
-    if "decode" not in inspect.signature(Transcriber).parameters:
-        greedy = SeqrecSystem(model)
-        note = "Transcriber takes no decode options yet"
-        if greedy.decode.method != "greedy":
-            note += f"; seqrec_greedy runs the bundle's default decoding ({greedy.decode.method})"
-        return {"seqrec_greedy": greedy}, {"seqrec_beam": note}
     bundled = DecodeOptions(**read_bundle_config(model).get("decode", {}))
     systems, skipped = {}, {}
     for name, method in (("seqrec_greedy", "greedy"), ("seqrec_beam", "beam")):
@@ -266,7 +259,7 @@ def speed_ratios(results: dict) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("manifests", nargs="*", type=Path)
-    parser.add_argument("--model", default="digits-commands")
+    parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     parser.add_argument("--limit", type=int, default=None, help="the first N clips only, for a quick check")
     parser.add_argument("--repeat", type=int, default=1, help="timed passes per system; the best counts")
     parser.add_argument("--out", type=Path, help="also write the JSON here")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every published speech figure, in one go, on an otherwise idle machine (about 15 minutes on 2 cores).
-# Needs the data that scripts/build_digits_commands.py prepares and `pip install -e '.[lm,bench]'`.
+# Needs the data that scripts/build_commands.py prepares and `pip install -e '.[lm,bench]'`.
 #   bash benchmarks/speech_figures.sh [OUT]     (default OUT: runs/figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrec.features import VadConfig
+from seqrec.models import DEFAULT_SPEECH_MODEL
 from seqrec.pipelines.metrics import error_rates
 from seqrec.pipelines.utterances import LIVE_BLOCK_SECONDS
 
@@ -35,7 +36,7 @@ def main() -> int:
     parser.add_argument("manifests", nargs="*", type=Path)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--speed", type=float, default=1.0)
-    parser.add_argument("--model", default="digits-commands")
+    parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 

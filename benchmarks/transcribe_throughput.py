@@ -2,8 +2,8 @@
 
     python benchmarks/transcribe_throughput.py [MANIFEST ...] [--repeat 3] [--model NAME|PATH]
 
-Default inputs: the Speech Commands and FSDD test manifests that scripts/build_digits_commands.py
-writes (data/digits-commands/test_*.jsonl), else the clips in tests/data. Steady state: the model
+Default inputs: the Speech Commands and FSDD test manifests that scripts/build_commands.py
+writes (data/commands/test_*.jsonl), else the clips in tests/data. Steady state: the model
 is loaded and warmed up first; every stage of the pipeline is timed in the same run, so the cost of
 decoding audio and of features shows beside the whole path. Start-up (import + model load) runs in
 fresh subprocesses. Prints one JSON object.
@@ -22,11 +22,12 @@ from pathlib import Path
 import torch
 
 from seqrec.features import find_audio_files
+from seqrec.models import DEFAULT_SPEECH_MODEL
 from seqrec.pipelines import Transcriber
 from seqrec.pipelines.manifest import read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MANIFESTS = [ROOT / "data/digits-commands/test_speech_commands.jsonl", ROOT / "data/digits-commands/test_fsdd.jsonl"]
+DEFAULT_MANIFESTS = [ROOT / "data/commands/test_speech_commands.jsonl", ROOT / "data/commands/test_fsdd.jsonl"]
 STARTUP_CODE = "from seqrec.pipelines import Transcriber; Transcriber()"
 
 
@@ -65,7 +66,7 @@ def startup_seconds(model: str, runs: int = 3) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("manifests", nargs="*", type=Path)
-    parser.add_argument("--model", default="digits-commands")
+    parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
