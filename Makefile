@@ -24,9 +24,12 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
-# Rebuild the bundled digits-commands model from ../shared/data (data preparation, training, evaluation).
+# Rebuild the default speech model, commands, from ../shared/data and the synthetic corpus it
+# generates (apt: espeak-ng flite festival and voices; data preparation, two training stages,
+# calibration on dev, evaluation on test). scripts/build_digits_commands.py rebuilds digits-commands.
 model: venv
-	$(BIN)/python scripts/build_digits_commands.py
+	$(BIN)/python scripts/make_synthetic_speech.py
+	$(BIN)/python scripts/build_commands.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
