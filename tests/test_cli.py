@@ -20,7 +20,7 @@ from seqrec.pipelines.cli import main
 STOP = "sc_stop_0fa1e7a9_nohash_0.flac"  # says "stop", 1.000 s
 THREE = "3_jackson_0.wav"  # says "three", 0.486 s
 ZERO = "0_nicolas_2.wav"  # says "zero", 0.357 s
-# The bundled model's words, as configs/digits-commands.yaml lists them.
+# The default model's words, as configs/digits-commands.yaml lists them.
 VOCABULARY = (
     "zero one two three four five six seven eight nine yes no up down left right on off stop go forward backward"
 ).split()
@@ -83,6 +83,16 @@ def test_bundled_model_recognises_the_fixture_clips(bundled_model, fixture_manif
     assert main(["transcribe", *paths, "--format", "jsonl"]) == 0
     got = {row["path"]: row["text"] for row in _jsonl(capsys.readouterr().out)}
     assert got == {row["audio_filepath"]: row["text"] for row in fixture_manifest}
+
+
+def test_the_commands_model_rejects_words_outside_its_vocabulary(data_dir, capsys):
+    # One test speaker saying "stop", "bird" and "tree" (one sound from "three"): the word in the
+    # vocabulary is recognised, the others give empty text and score 0 instead of the nearest word.
+    paths = [str(data_dir / name) for name in (STOP, "sc_bird_0fa1e7a9_nohash_0.flac", "sc_tree_0fa1e7a9_nohash_1.flac")]
+    assert main(["transcribe", *paths, "--model", "commands", "--format", "jsonl"]) == 0
+    rows = _jsonl(capsys.readouterr().out)
+    assert [(row["text"], row["words"]) for row in rows[1:]] == [("", []), ("", [])]
+    assert rows[0]["text"] == "stop" and rows[0]["score"] > 0 and [row["score"] for row in rows[1:]] == [0.0, 0.0]
 
 
 def test_txt_for_one_input_is_the_text_alone(bundled_model, data_dir, capsys):
