@@ -35,12 +35,12 @@ __all__ = [
     "bundled_model_names",
     "copy_bundle",
     "greedy_decode",
+    "lexicon_words",
     "load_bundle",
     "normalize_text",
     "read_bundle_config",
     "resolve_bundle",
     "save_bundle",
     "spans_to_words",
-    "lexicon_words",
     "word_bigram",
 ]
