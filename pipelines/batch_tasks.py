@@ -155,14 +155,25 @@ def decode_row(text: str, array: bytes) -> dict:
 # -- transcribe -------------------------------------------------------------------------------------
 
 
-def _prepare_transcribe(options: TaskOptions) -> TaskOptions:
-    model = options.model or DEFAULT_SPEECH_MODEL
+def _prepare_model_task(options: TaskOptions, default_model: str, misfit: Callable[[dict], str | None]) -> TaskOptions:
+    """Options for a task that runs a model: ``default_model`` unless one is given, checked by
+    ``misfit`` (why its config does not suit the task, or None) before any worker starts."""
+    model = options.model or default_model
     config = read_bundle_config(model)  # a missing or broken bundle is a usage error now, not in every worker
-    if config.get("task") != "ctc":
-        raise UsageError(f"--model {model}: a {config.get('task')!r} model; transcribe needs a speech (ctc) model")
+    reason = misfit(config)
+    if reason:
+        raise UsageError(f"--model {model}: {reason}")
     if options.recipe is not None:
         raise UsageError("--recipe goes with the features task")
     return dataclasses.replace(options, model=model)
+
+
+def _prepare_transcribe(options: TaskOptions) -> TaskOptions:
+    return _prepare_model_task(
+        options,
+        DEFAULT_SPEECH_MODEL,
+        lambda config: None if config.get("task") == "ctc" else f"a {config.get('task')!r} model; transcribe needs a speech (ctc) model",
+    )
 
 
 def word_error_metrics(rows: list[dict], options: TaskOptions) -> dict:
@@ -262,13 +273,11 @@ def label_accuracy(rows: list[dict], options: TaskOptions) -> dict:
 def _prepare_gestures(options: TaskOptions) -> TaskOptions:
     from .gestures import DEFAULT_GESTURE_MODEL
 
-    model = options.model or DEFAULT_GESTURE_MODEL
-    config = read_bundle_config(model)  # a missing or broken bundle is a usage error now, not in every worker
-    if config.get("modality") != "hands":
-        raise UsageError(f"--model {model}: a model for {config.get('modality', 'audio')}; gestures needs a hands model")
-    if options.recipe is not None:
-        raise UsageError("--recipe goes with the features task")
-    return dataclasses.replace(options, model=model)
+    return _prepare_model_task(
+        options,
+        DEFAULT_GESTURE_MODEL,
+        lambda config: None if config.get("modality") == "hands" else f"a model for {config.get('modality', 'audio')}; gestures needs a hands model",
+    )
 
 
 @register_task("gestures", reads=("video", "image", "landmarks"), prepare=_prepare_gestures, metrics=label_accuracy)
