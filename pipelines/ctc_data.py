@@ -204,16 +204,15 @@ class BatchMaker:
         return self._noises
 
 
-NOISE_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
-
-
 def noise_paths(entries: Iterable[str]) -> list[Path]:
     """The audio files a recipe's ``noise_files`` names: files as given, folders searched recursively."""
+    from seqrec.features import find_audio_files
+
     paths = []
     for entry in entries:
         path = Path(entry)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in NOISE_SUFFIXES)
+            found = find_audio_files(path)
             if not found:
                 raise InputError(path, "no audio files in this noise folder")
             paths += found

@@ -216,8 +216,8 @@ def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, 
 def _initialise_from(model: SequenceModel, tokenizer: CharTokenizer, bundle: str) -> None:
     """Copy a bundle's weights into ``model``: the same encoder dims, and characters that this
     recipe's include (``train`` adds the bundle's to the recipe's), or an error. Characters the
-    bundle lacks (a new filler symbol) keep their
-    fresh initialisation in the CTC output layer; the others are copied row by row."""
+    bundle lacks (a new filler symbol) keep their fresh initialisation in the CTC output layer;
+    the others are copied row by row."""
     source = load_bundle(bundle)
     if source.tokenizer is None or not set(source.tokenizer.symbols) <= set(tokenizer.symbols):
         raise ValueError(f"{bundle}: it has characters this recipe's lack, so its weights cannot start this run")
