@@ -1,0 +1,59 @@
+"""Spectral features are librosa's MFCC, log-mel and Δ, whatever the clip's length."""
+import warnings
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pytest
+from seqrec.features import SpectralConfig, load_audio, spectral_features
+
+DATA = Path(__file__).parent / "data"
+CLIPS = ["sc_left_189cbabe_nohash_0.flac", "3_jackson_0.wav"]
+
+
+def librosa_features(audio: np.ndarray, config: SpectralConfig) -> np.ndarray:
+    """The reference: librosa's own functions, called one by one as their docs show."""
+    n_fft = 1 << (config.win_length - 1).bit_length()
+    mel = librosa.feature.melspectrogram(
+        y=audio, sr=config.sample_rate, n_fft=n_fft, win_length=config.win_length, hop_length=config.hop_length,
+        n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax, power=2.0,
+    )
+    base = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
+    if config.kind == "mfcc":
+        base = librosa.feature.mfcc(S=base, n_mfcc=config.n_mfcc)
+    parts = [base]
+    if config.deltas:
+        width = min(9, base.shape[1] if base.shape[1] % 2 else base.shape[1] - 1)
+        parts += [librosa.feature.delta(base, width=width, order=order, mode="interp") for order in (1, 2)]
+    return np.concatenate(parts).T
+
+
+@pytest.mark.parametrize("kind", ["mfcc", "logmel"])
+@pytest.mark.parametrize("sample_rate", [8000, 16000])
+def test_features_equal_librosa_on_real_clips(kind, sample_rate):
+    config = SpectralConfig(kind=kind, sample_rate=sample_rate, fmax=sample_rate / 2, cmvn=False)
+    for name in CLIPS:
+        audio = load_audio(DATA / name, sample_rate)
+        ours, reference = spectral_features(audio, config), librosa_features(audio, config)
+        assert ours.shape == reference.shape == (1 + len(audio) // config.hop_length, config.dim)
+        scale = np.abs(reference).max(axis=0)
+        np.testing.assert_allclose(ours, reference, atol=1e-4 * scale.max(), rtol=1e-4)
+
+
+@pytest.mark.parametrize("n_samples", [170, 400, 560, 801])
+def test_short_audio_matches_librosa_at_the_edges(n_samples):
+    """Clips of 3 to 11 frames: the Δ window shrinks to fit, and the edge fit still matches."""
+    config = SpectralConfig(sample_rate=8000, fmax=4000, cmvn=False)
+    audio = np.random.default_rng(n_samples).normal(0, 0.1, n_samples).astype(np.float32)
+    ours = spectral_features(audio, config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # librosa: n_fft is larger than the signal
+        reference = librosa_features(audio, config)
+    np.testing.assert_allclose(ours, reference, atol=1e-3, rtol=1e-4)
+
+
+def test_cmvn_features_have_zero_mean_unit_variance():
+    audio = load_audio(DATA / CLIPS[0], 8000)
+    features = spectral_features(audio, SpectralConfig(sample_rate=8000, fmax=4000))
+    np.testing.assert_allclose(features.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(features.std(axis=0), 1, atol=1e-3)
