@@ -2,12 +2,14 @@
 
     python scripts/build_digits_commands.py [--shared ../shared] [--skip-train]
 
+Its best weights are also stage 1 of `commands` (scripts/build_commands.py runs this first).
 Each step resumes: the split is kept in configs/splits/, manifests are rewritten, training resumes
 from its checkpoint, evaluation writes runs/digits-commands/eval/<set>/metrics.json.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from seqrec.models import copy_bundle, read_bundle_config
 from seqrec.pipelines.evaluate import evaluate
 from seqrec.pipelines.manifest import write_manifests
 from seqrec.pipelines.recipe import load_recipe
-from seqrec.pipelines.speech_corpora import load_speech_corpora
+from seqrec.pipelines.speech_corpora import join_clips, load_speech_corpora
 from seqrec.pipelines.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +26,14 @@ RECIPE = ROOT / "configs" / "digits-commands.yaml"
 SPLIT_FILE = ROOT / "configs" / "splits" / "speech_commands_speakers.json"
 DATA = ROOT / "data" / "digits-commands"
 TARGET = ROOT / "models" / "pretrained" / "digits-commands"
+# Seeds the joined test sequences; scripts/build_commands.py joins the same clips with the same seed.
+SEED = 20261126
+TEST_SETS = ("test_fsdd", "test_speech_commands", "test_speech_commands_oov", "test_connected")
 
 
-def prepare(shared: Path, vocabulary: set[str]) -> dict[str, Path]:
+def prepare(shared: Path, vocabulary: set[str], sample_rate: int) -> dict[str, Path]:
     corpora = load_speech_corpora(shared / "data", SPLIT_FILE)
+    test_clips = corpora.commands_in("test", vocabulary) + corpora.fsdd("test")
     return write_manifests(
         {
             "train": corpora.commands_in("train", vocabulary) + corpora.fsdd("train"),
@@ -35,6 +41,7 @@ def prepare(shared: Path, vocabulary: set[str]) -> dict[str, Path]:
             "test_speech_commands": corpora.commands_in("test", vocabulary),
             "test_speech_commands_oov": corpora.commands_in("test", vocabulary, in_vocabulary=False),
             "test_fsdd": corpora.fsdd("test"),
+            "test_connected": join_clips(test_clips, DATA / "connected", 300, sample_rate, SEED),
         },
         DATA,
     )
@@ -47,15 +54,18 @@ def main() -> int:
     args = parser.parse_args()
 
     recipe = load_recipe(RECIPE)
-    manifests = prepare(args.shared, set(recipe.vocabulary))
+    manifests = prepare(args.shared, set(recipe.vocabulary), recipe.features.sample_rate)
     best = recipe.run_dir / "best" if args.skip_train else train(recipe)
+    config = read_bundle_config(best)
+    # The recipe's decoding (chosen on dev) is what the bundle ships, also for weights trained before it.
+    config["decode"] = dataclasses.asdict(recipe.decode)
     metrics = {}
-    for name in ("test_fsdd", "test_speech_commands"):
-        metrics[name] = evaluate(best, manifests[name], recipe.run_dir / "eval" / name)
+    for name in TEST_SETS:
+        metrics[name] = evaluate(best, manifests[name], recipe.run_dir / "eval" / name, decode=recipe.decode)
         metrics[name]["manifest"] = str(manifests[name].relative_to(ROOT))
         del metrics[name]["model"]  # the packaged bundle is the model; the run folder is not shipped
-        print(name, json.dumps({k: metrics[name][k] for k in ("wer", "cer", "utterances", "errors")}))
-    config = read_bundle_config(best)
+        shown = ("wer", "false_accept_rate", "word_start_error", "utterances", "errors")
+        print(name, json.dumps({k: metrics[name][k] for k in shown if k in metrics[name]}))
     config["metrics"].update({name: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()} for name, m in metrics.items()})
     copy_bundle(best, TARGET, config)
     print(f"packaged {TARGET.relative_to(ROOT)}")
