@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from seqrec.features import InputError, load_audio
+from seqrec.features import InputError, load_audio, resample
 from seqrec.pipelines.cli import main
 
 # Refused inputs: case -> the reason after "PATH: ".
@@ -138,3 +138,14 @@ def test_cli_reports_a_refused_input_as_an_error_row_and_one_stderr_line(bundled
     assert err.splitlines() == [f"seqrec: {path}: {CLI_REFUSALS[case]}"]
     assert "Traceback" not in err
 
+
+
+@pytest.mark.parametrize(("from_rate", "to_rate", "n_samples"), [(16_000, 8_000, 16_000), (8_000, 16_000, 2_867), (44_100, 16_000, 9_999), (16_000, 8_000, 3)])
+def test_resample_equals_librosa_soxr_hq(from_rate, to_rate, n_samples):
+    import librosa
+
+    audio = np.random.default_rng(n_samples).normal(0, 0.1, n_samples).astype(np.float32)
+    ours = resample(audio, from_rate, to_rate)
+    reference = librosa.resample(audio, orig_sr=from_rate, target_sr=to_rate, res_type="soxr_hq")
+    assert ours.dtype == np.float32 and ours.shape == reference.shape
+    np.testing.assert_allclose(ours, reference, atol=1e-6)
