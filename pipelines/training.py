@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from seqrec.features import SpectralConfig
 from seqrec.models import (
     CharTokenizer,
     EncoderDims,
@@ -26,7 +27,6 @@ from seqrec.models import (
     SequenceModel,
     lexicon_words,
     load_bundle,
-    read_bundle_config,
     save_bundle,
     word_bigram,
 )
@@ -79,7 +79,8 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
         train_set.texts = [keep_vocabulary(text, recipe.vocabulary, recipe.filler) for text in train_set.texts]
         dev_set.texts = [keep_vocabulary(text, recipe.vocabulary) for text in dev_set.texts]
     # A fine-tuned model keeps every character of the bundle it starts from, so its output layer carries over.
-    inherited = read_bundle_config(cfg.init_from)["tokenizer"]["symbols"][1:] if cfg.init_from else []
+    start = load_bundle(cfg.init_from) if cfg.init_from else None
+    inherited = start.tokenizer.symbols[1:] if start and start.tokenizer else []
     tokenizer = CharTokenizer.from_texts([*recipe.vocabulary, *train_set.texts, *inherited])
     make_batch = BatchMaker(train_set, tokenizer, recipe.features, recipe.augment, cfg.spec_augment, cfg.seed)
     dims = ModelDims(
@@ -87,8 +88,8 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
         heads={"ctc": HeadDims("ctc", len(tokenizer))},
     )
     model = SequenceModel(dims).to(device)
-    if cfg.init_from and not (run_dir / CHECKPOINT_FILE).is_file():
-        _initialise_from(model, tokenizer, cfg.init_from)
+    if start and not (run_dir / CHECKPOINT_FILE).is_file():
+        _initialise_from(model, tokenizer, recipe.features, start, cfg.init_from)
         log(f"starting from the weights of {cfg.init_from}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = len(plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, 0, recipe.data.join_probability, recipe.data.join_max))
@@ -213,12 +214,14 @@ def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, 
     } | ({"language_model": {"bigram": word_bigram(train_set.texts, lexicon_words(recipe.vocabulary, recipe.filler))}} if recipe.vocabulary else {})
 
 
-def _initialise_from(model: SequenceModel, tokenizer: CharTokenizer, bundle: str) -> None:
-    """Copy a bundle's weights into ``model``: the same encoder dims, and characters that this
-    recipe's include (``train`` adds the bundle's to the recipe's), or an error. Characters the
-    bundle lacks (a new filler symbol) keep their fresh initialisation in the CTC output layer;
-    the others are copied row by row."""
-    source = load_bundle(bundle)
+def _initialise_from(model: SequenceModel, tokenizer: CharTokenizer, features: SpectralConfig, source: ModelBundle, bundle: str) -> None:
+    """Copy the weights of ``source`` (loaded from ``bundle``) into ``model``: the same features,
+    the same encoder dims, and characters that this recipe's include (``train`` adds the bundle's
+    to the recipe's), or an error. Characters the bundle lacks (a new filler symbol) keep their
+    fresh initialisation in the CTC output layer; the others are copied row by row."""
+    if source.config.get("features") != features.to_dict():
+        # Same dims, other numbers (another sample rate, say): the weights would fit and mislead.
+        raise ValueError(f"{bundle}: its features {source.config.get('features')} differ from this recipe's {features.to_dict()}")
     if source.tokenizer is None or not set(source.tokenizer.symbols) <= set(tokenizer.symbols):
         raise ValueError(f"{bundle}: it has characters this recipe's lack, so its weights cannot start this run")
     if source.model.dims.encoder != model.dims.encoder or set(source.model.dims.heads) != set(model.dims.heads):
