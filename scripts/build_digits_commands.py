@@ -67,6 +67,8 @@ def main() -> int:
         shown = ("wer", "false_accept_rate", "word_start_error", "utterances", "errors")
         print(name, json.dumps({k: metrics[name][k] for k in shown if k in metrics[name]}))
     config["metrics"].update({name: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()} for name, m in metrics.items()})
+    # The bundle speaks for the recipe file (a run may have been started from a copy of it).
+    config["name"], config["description"] = recipe.name, recipe.description
     copy_bundle(best, TARGET, config)
     print(f"packaged {TARGET.relative_to(ROOT)}")
     return 0

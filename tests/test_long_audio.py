@@ -122,15 +122,27 @@ def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(transcribe
     [record] = transcriber.transcribe_paths([str(joined.path)])
     assert set(record) == {"path", "text", "score", "duration", "words"}
     assert record["duration"] == pytest.approx(joined.seconds, abs=1e-3)
-    expected = [(word["word"], name, start) for name, start, _ in joined.clips for word in alone[name]["words"]]
-    assert len(record["words"]) == len(expected)
-    # Each clip is heard with 0.15 s of its pauses as padding, and a padding of noise can tip a
-    # word the model is unsure of: FSDD's trimmed "zero" (its "z" starts at the first sample)
-    # reads "two" under one of the three noise draws here. More than one such word is a failure.
-    differing = [(got["word"], word, name) for got, (word, name, _) in zip(record["words"], expected) if got["word"] != word]
-    assert len(differing) <= 1, differing
     assert record["text"] == " ".join(w["word"] for w in record["words"])
     assert 0 < record["score"] <= 1
+
+    # Batching and file times change nothing: each utterance the segmenter finds, recognised on
+    # its own and shifted to where it starts, gives exactly these words and times.
+    rate = transcriber.bundle.config["features"]["sample_rate"]
+    utterances = StreamingSegmenter(rate, VadConfig()).segments(stream_audio(joined.path, rate))
+    heard = []
+    for utterance in utterances:
+        [sample] = transcriber.pipeline.run_batch([{"path": None, "audio": utterance.audio, "sample_rate": rate}])
+        heard += [{**w, "start": round(w["start"] + utterance.start, 3), "end": round(w["end"] + utterance.start, 3)} for w in sample["words"]]
+    assert record["words"] == heard
+
+    # Each clip gives the words it gives alone, inside its own span. An utterance is a clip with
+    # 0.15 s of the pauses as padding, and padding can tip a word the model is unsure of (noise
+    # around FSDD's 8 kHz takes, which start and end on the word, is one such context); a clip so
+    # tipped may differ in all its three plays, and more than two such clips is a failure.
+    expected = [(word["word"], name, start) for name, start, _ in joined.clips for word in alone[name]["words"]]
+    assert len(record["words"]) == len(expected)
+    tipped = {name for got, (word, name, _) in zip(record["words"], expected) if got["word"] != word}
+    assert len(tipped) <= 2, tipped
     spans = {start: end for _, start, end in joined.clips}
     for word, (_, name, clip_start) in zip(record["words"], expected):
         middle = (word["start"] + word["end"]) / 2

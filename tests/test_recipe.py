@@ -7,7 +7,7 @@ from seqrec.pipelines.recipe import bundled_recipe_names, load_recipe
 def test_bundled_recipe_loads_by_name_into_frozen_dataclasses():
     assert "digits-commands" in bundled_recipe_names()
     recipe = load_recipe("digits-commands")
-    assert recipe.features.sample_rate == 8000 and recipe.model.stack == 3
+    assert recipe.features.sample_rate == 16000 and recipe.model.stack == 3
     assert "backward" in recipe.vocabulary
     with pytest.raises(AttributeError):
         recipe.train.epochs = 1
