@@ -5,9 +5,9 @@ models/pretrained/commands with its figures and model card.
     python scripts/build_commands.py [--shared ../shared] [--synthetic MANIFEST] [--prepare-only | --skip-train]
 
 Training is two stages:
-  1. configs/digits-commands.yaml (the shipped `digits-commands`, built as
-     scripts/build_digits_commands.py does): the 22 words real speech has (Speech Commands by
-     speaker, FSDD train takes), real speech only, with speed perturbation;
+  1. configs/commands-real.yaml: the 22 words real speech has (Speech Commands by speaker, FSDD
+     train takes, the manifests scripts/build_digits_commands.py writes), real speech only, with
+     speed perturbation, at 8 kHz;
   2. configs/commands.yaml, from stage 1's best weights: all 27 words, adding the synthetic
      multi-voice corpus for what real data lacks ("oh", front, rear, side, center, connected
      strings), out-of-vocabulary words trained to a filler symbol and noise to no output
@@ -37,14 +37,15 @@ from seqrec.pipelines.recipe import load_recipe
 from seqrec.pipelines.speech_corpora import join_clips, load_speech_corpora, noise_rows
 from seqrec.pipelines.training import train
 
-import build_digits_commands as stage_one  # this script's folder is on sys.path when it runs
+import build_digits_commands  # this script's folder is on sys.path when it runs
 
 ROOT = Path(__file__).resolve().parent.parent
+STAGE_ONE_RECIPE = ROOT / "configs" / "commands-real.yaml"
 RECIPE = ROOT / "configs" / "commands.yaml"  # stage 2, from stage 1's best weights
 SPLIT_FILE = ROOT / "configs" / "splits" / "speech_commands_speakers.json"
 DATA = ROOT / "data" / "commands"
 TARGET = ROOT / "models" / "pretrained" / "commands"
-SEED = stage_one.SEED  # the same joined test sequences as digits-commands is measured on
+SEED = build_digits_commands.SEED
 
 
 def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_rate: int) -> dict[str, Path]:
@@ -146,7 +147,7 @@ whose dev false-accept rate is at most {MAX_FALSE_ACCEPTS:.0%}. Default decoding
 
 ## Training
 Two stages, rebuilt with `python scripts/make_synthetic_speech.py && python scripts/build_commands.py`:
-`configs/digits-commands.yaml` (the `digits-commands` model: real speech, 22 words, speed perturbation), then `configs/commands.yaml`
+`configs/commands-real.yaml` (real speech, 22 words, speed perturbation), then `configs/commands.yaml`
 from its best weights ({config['training']['utterances']} utterances, {config['training']['hours']} h with
 perturbed copies, best dev epoch {config['training']['epoch']}). Sources and licences in the repository's NOTICE.
 
@@ -172,11 +173,13 @@ def main() -> int:
     parser.add_argument("--skip-train", action="store_true", help="calibrate, evaluate and package the existing best bundle")
     args = parser.parse_args()
 
-    stage_one_recipe, recipe = load_recipe(stage_one.RECIPE), load_recipe(RECIPE)
+    stage_one_recipe, recipe = load_recipe(STAGE_ONE_RECIPE), load_recipe(RECIPE)
     synthetic = args.synthetic if args.synthetic.is_file() else None
     if synthetic is None:
         print(f"no synthetic corpus at {args.synthetic}: training on real speech only")
-    stage_one.prepare(args.shared, set(stage_one_recipe.vocabulary), stage_one_recipe.features.sample_rate)
+    # Stage 1's manifests are digits-commands' own, written exactly as its build script writes them.
+    digits_commands = load_recipe(build_digits_commands.RECIPE)
+    build_digits_commands.prepare(args.shared, set(digits_commands.vocabulary), digits_commands.features.sample_rate)
     manifests = prepare(args.shared, synthetic, set(recipe.vocabulary), recipe.features.sample_rate)
     if args.prepare_only:
         return 0
