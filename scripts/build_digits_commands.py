@@ -2,7 +2,7 @@
 
     python scripts/build_digits_commands.py [--shared ../shared] [--skip-train]
 
-Its best weights are also stage 1 of `commands` (scripts/build_commands.py runs this first).
+scripts/build_commands.py writes the same manifests: commands' stage 1 trains on them.
 Each step resumes: the split is kept in configs/splits/, manifests are rewritten, training resumes
 from its checkpoint, evaluation writes runs/digits-commands/eval/<set>/metrics.json.
 """
@@ -26,7 +26,7 @@ RECIPE = ROOT / "configs" / "digits-commands.yaml"
 SPLIT_FILE = ROOT / "configs" / "splits" / "speech_commands_speakers.json"
 DATA = ROOT / "data" / "digits-commands"
 TARGET = ROOT / "models" / "pretrained" / "digits-commands"
-# Seeds the joined test sequences; scripts/build_commands.py joins the same clips with the same seed.
+# Seeds the joined test sequences; scripts/build_commands.py joins its own with it too.
 SEED = 20261126
 TEST_SETS = ("test_fsdd", "test_speech_commands", "test_speech_commands_oov", "test_connected")
 
