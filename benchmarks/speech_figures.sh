@@ -11,6 +11,7 @@ $bin/seqrec models | tee "$out/models.txt"
 for decoder in greedy beam; do
     $bin/seqrec transcribe tests/data/samples --format jsonl --decoder "$decoder" | tee "$out/samples-$decoder.jsonl"
 done
+$bin/python benchmarks/feature_speed.py | tee "$out/feature_speed.json"
 $bin/python benchmarks/transcribe_throughput.py | tee "$out/throughput.json"
 $bin/python benchmarks/pocketsphinx_race.py --out "$out/pocketsphinx_race.json" > /dev/null
 $bin/python benchmarks/long_audio.py --minutes 60 | tee "$out/long_audio.json"

@@ -1,0 +1,78 @@
+"""Spectral features against librosa's own per-call path, on the same clips in one process.
+
+    python benchmarks/feature_speed.py [MANIFEST ...] [--repeat 3] [--sample-rate 16000]
+
+Default input: the Speech Commands test manifest that scripts/build_commands.py writes, else the
+clips in tests/data. Both sides get the same decoded audio; the baseline is
+librosa.feature.melspectrogram → power_to_db → mfcc → delta (×2), the chain seqrec's features
+reproduce (tests/test_spectral.py holds them equal). Prints one JSON object: clips per second
+for each, best of ``--repeat`` passes after a warm-up, and their ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import librosa
+import numpy as np
+
+from seqrec.features import SpectralConfig, cmvn, find_audio_files, load_audio, spectral_features
+from seqrec.pipelines.manifest import read_manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MANIFEST = ROOT / "data/commands/test_speech_commands.jsonl"
+
+
+def librosa_features(audio: np.ndarray, config: SpectralConfig) -> np.ndarray:
+    n_fft = 1 << (config.win_length - 1).bit_length()
+    mel = librosa.feature.melspectrogram(
+        y=audio, sr=config.sample_rate, n_fft=n_fft, win_length=config.win_length, hop_length=config.hop_length,
+        n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax, power=2.0,
+    )
+    base = librosa.feature.mfcc(S=librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None), n_mfcc=config.n_mfcc)
+    width = min(9, base.shape[1] if base.shape[1] % 2 else base.shape[1] - 1)
+    deltas = [librosa.feature.delta(base, width=width, order=order, mode="interp") for order in (1, 2)]
+    return cmvn(np.concatenate([base, *deltas]).T).astype(np.float32)
+
+
+def clips_per_second(compute, clips: list[np.ndarray], config: SpectralConfig, repeat: int) -> float:
+    compute(clips[0], config)  # warm-up: lazy imports and cached filterbanks
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for audio in clips:
+            compute(audio, config)
+        best = min(best, time.perf_counter() - started)
+    return len(clips) / best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("manifests", nargs="*", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sample-rate", type=int, default=16000)
+    args = parser.parse_args()
+
+    manifests = args.manifests or ([DEFAULT_MANIFEST] if DEFAULT_MANIFEST.is_file() else [])
+    paths = [row["audio_filepath"] for m in manifests for row in read_manifest(m)] or find_audio_files(ROOT / "tests" / "data")
+    config = SpectralConfig(sample_rate=args.sample_rate, fmax=args.sample_rate / 2)
+    clips = [load_audio(path, config.sample_rate) for path in paths]
+    ours = clips_per_second(spectral_features, clips, config, args.repeat)
+    baseline = clips_per_second(librosa_features, clips, config, args.repeat)
+    result = {
+        "clips": len(clips),
+        "audio_seconds": round(sum(c.size for c in clips) / config.sample_rate, 1),
+        "sample_rate": config.sample_rate,
+        "seqrec_clips_per_second": round(ours, 1),
+        "librosa_clips_per_second": round(baseline, 1),
+        "speed_ratio": round(ours / baseline, 2),
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
