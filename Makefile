@@ -24,10 +24,11 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
-# Rebuild the default speech model, commands, from ../shared/data and the synthetic corpus it
-# generates (apt: espeak-ng flite festival and voices; data preparation, two training stages,
-# calibration on dev, evaluation on test). scripts/build_digits_commands.py rebuilds digits-commands.
+# Rebuild both speech models from ../shared/data: digits-commands (the default: data preparation,
+# training, evaluation on test), then commands with the synthetic corpus it generates (apt:
+# espeak-ng flite festival and voices; two training stages, calibration on dev, evaluation on test).
 model: venv
+	$(BIN)/python scripts/build_digits_commands.py
 	$(BIN)/python scripts/make_synthetic_speech.py
 	$(BIN)/python scripts/build_commands.py
 
