@@ -198,3 +198,13 @@ def test_speed_perturbation_adds_slower_and_faster_copies(tmp_path):
         assert [len(a) for a in perturbed.arrays[i :: n]][0] == len(plain.arrays[i])
         slower, faster = len(perturbed.arrays[n + i]), len(perturbed.arrays[2 * n + i])
         assert slower == pytest.approx(len(plain.arrays[i]) / 0.9, abs=2) and faster == pytest.approx(len(plain.arrays[i]) / 1.1, abs=2)
+
+
+def test_fine_tuning_refuses_a_bundle_trained_on_other_features(tmp_path):
+    """A 16 kHz recipe cannot start from 8 kHz weights: the dims agree, the numbers do not."""
+    first = train(load_recipe(_recipe(tmp_path, "first", epochs=1)), log=lambda *_: None)
+    recipe = load_recipe(_recipe(tmp_path, "second", epochs=1, init_from=str(first)), {"features.sample_rate": 16000, "features.fmax": 8000})
+    assert recipe.features.sample_rate == 16000 and recipe.features.n_mfcc == 13
+    with pytest.raises(ValueError, match="features"):
+        train(recipe, log=lambda *_: None)
+    assert not (tmp_path / "second" / "best").exists()
