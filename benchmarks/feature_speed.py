@@ -3,9 +3,9 @@
     python benchmarks/feature_speed.py [MANIFEST ...] [--repeat 3] [--sample-rate 16000]
 
 Default input: the Speech Commands test manifest that scripts/build_commands.py writes, else the
-clips in tests/data. Both sides get the same decoded audio; the baseline is
-librosa.feature.melspectrogram → power_to_db → mfcc → delta (×2), the chain seqrec's features
-reproduce (tests/test_spectral.py holds them equal). Prints one JSON object: clips per second
+clips in tests/data. Both sides get the same decoded audio; the baseline is ``librosa_features``:
+librosa.feature.melspectrogram → power_to_db → mfcc → delta (×2) → cmvn, the chain seqrec's
+features reproduce (tests/test_spectral.py holds them equal). Prints one JSON object: clips per second
 for each, best of ``--repeat`` passes after a warm-up, and their ratio.
 """
 from __future__ import annotations
@@ -16,26 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-import librosa
 import numpy as np
 
-from seqrec.features import SpectralConfig, cmvn, find_audio_files, load_audio, spectral_features
+from seqrec.features import SpectralConfig, find_audio_files, load_audio, spectral_features
+from seqrec.features.spectral import librosa_features
 from seqrec.pipelines.manifest import read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = ROOT / "data/commands/test_speech_commands.jsonl"
-
-
-def librosa_features(audio: np.ndarray, config: SpectralConfig) -> np.ndarray:
-    n_fft = 1 << (config.win_length - 1).bit_length()
-    mel = librosa.feature.melspectrogram(
-        y=audio, sr=config.sample_rate, n_fft=n_fft, win_length=config.win_length, hop_length=config.hop_length,
-        n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax, power=2.0,
-    )
-    base = librosa.feature.mfcc(S=librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None), n_mfcc=config.n_mfcc)
-    width = min(9, base.shape[1] if base.shape[1] % 2 else base.shape[1] - 1)
-    deltas = [librosa.feature.delta(base, width=width, order=order, mode="interp") for order in (1, 2)]
-    return cmvn(np.concatenate([base, *deltas]).T).astype(np.float32)
 
 
 def clips_per_second(compute, clips: list[np.ndarray], config: SpectralConfig, repeat: int) -> float:

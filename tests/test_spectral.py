@@ -2,30 +2,13 @@
 import warnings
 from pathlib import Path
 
-import librosa
 import numpy as np
 import pytest
 from seqrec.features import SpectralConfig, load_audio, spectral_features
+from seqrec.features.spectral import librosa_features
 
 DATA = Path(__file__).parent / "data"
 CLIPS = ["sc_left_189cbabe_nohash_0.flac", "3_jackson_0.wav"]
-
-
-def librosa_features(audio: np.ndarray, config: SpectralConfig) -> np.ndarray:
-    """The reference: librosa's own functions, called one by one as their docs show."""
-    n_fft = 1 << (config.win_length - 1).bit_length()
-    mel = librosa.feature.melspectrogram(
-        y=audio, sr=config.sample_rate, n_fft=n_fft, win_length=config.win_length, hop_length=config.hop_length,
-        n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax, power=2.0,
-    )
-    base = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
-    if config.kind == "mfcc":
-        base = librosa.feature.mfcc(S=base, n_mfcc=config.n_mfcc)
-    parts = [base]
-    if config.deltas:
-        width = min(9, base.shape[1] if base.shape[1] % 2 else base.shape[1] - 1)
-        parts += [librosa.feature.delta(base, width=width, order=order, mode="interp") for order in (1, 2)]
-    return np.concatenate(parts).T
 
 
 @pytest.mark.parametrize("kind", ["mfcc", "logmel"])
