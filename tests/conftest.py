@@ -189,6 +189,26 @@ def bundled_model() -> str:
     return DEFAULT_SPEECH_MODEL
 
 
+@pytest.fixture(scope="session")
+def utterances_alone() -> Callable[..., list[dict]]:
+    """``utterances_alone(transcriber, path)``: each utterance the segmenter cuts from ``path``,
+    recognised on its own, its words moved to file time. A reference made by the model, not a
+    hard-coded text, for what the long-file and live paths must give."""
+    from seqrec.features import StreamingSegmenter, VadConfig, stream_audio
+
+    def recognise(transcriber, path) -> list[dict]:
+        rate = transcriber.bundle.config["features"]["sample_rate"]
+        samples = []
+        for utterance in StreamingSegmenter(rate, VadConfig()).segments(stream_audio(path, rate)):
+            [sample] = transcriber.pipeline.run_batch([{"path": None, "audio": utterance.audio, "sample_rate": rate}])
+            shift = utterance.start
+            words = [{**w, "start": round(w["start"] + shift, 3), "end": round(w["end"] + shift, 3)} for w in sample["words"]]
+            samples.append({**sample, "words": words})
+        return samples
+
+    return recognise
+
+
 @pytest.fixture
 def copy_fixture(tmp_path: Path) -> Callable[[str, str], Path]:
     """Copy a tests/data clip to ``tmp_path/relative``; returns the new path."""

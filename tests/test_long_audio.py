@@ -113,7 +113,7 @@ def test_an_utterance_longer_than_the_limit_is_cut_in_a_pause(join_clips):
 # Pauses of one kind: the quiet "seven" can change when its padding is half digital silence and
 # half noise, a context neither the clip alone nor any real recording gives.
 @pytest.mark.parametrize("pauses", ["noise", "silence"])
-def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(transcriber, join_clips, data_dir, pauses):
+def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(transcriber, utterances_alone, join_clips, data_dir, pauses):
     names = FILLED + INSIDE + [ONE_TWO_THREE]
     joined = join_clips(names, repeat=3, pauses=pauses)
     assert joined.seconds > LONG_AUDIO_SECONDS
@@ -127,13 +127,7 @@ def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(transcribe
 
     # Batching and file times change nothing: each utterance the segmenter finds, recognised on
     # its own and shifted to where it starts, gives exactly these words and times.
-    rate = transcriber.bundle.config["features"]["sample_rate"]
-    utterances = StreamingSegmenter(rate, VadConfig()).segments(stream_audio(joined.path, rate))
-    heard = []
-    for utterance in utterances:
-        [sample] = transcriber.pipeline.run_batch([{"path": None, "audio": utterance.audio, "sample_rate": rate}])
-        heard += [{**w, "start": round(w["start"] + utterance.start, 3), "end": round(w["end"] + utterance.start, 3)} for w in sample["words"]]
-    assert record["words"] == heard
+    assert record["words"] == [word for sample in utterances_alone(transcriber, joined.path) for word in sample["words"]]
 
     # Each clip gives the words it gives alone, inside its own span. An utterance is a clip with
     # 0.15 s of the pauses as padding, and padding can tip a word the model is unsure of (noise

@@ -15,7 +15,6 @@ import types
 import numpy as np
 import pytest
 
-from seqrec.features import StreamingSegmenter, VadConfig, stream_audio
 from seqrec.features.live_audio import Microphone, MicrophoneError, PacedFile
 from seqrec.pipelines import Transcriber
 from seqrec.pipelines.cli import main
@@ -43,25 +42,17 @@ def transcriber(bundled_model) -> Transcriber:
     return Transcriber(bundled_model, device="cpu")
 
 
-def heard_alone(transcriber: Transcriber, path) -> list[str]:
-    """The reference, not a hard-coded text: each utterance the segmenter cuts from ``path`` (a
-    clip with a little of its pauses), recognised on its own by the bundled model."""
-    rate = transcriber.bundle.config["features"]["sample_rate"]
-    utterances = StreamingSegmenter(rate, VadConfig()).segments(stream_audio(path, rate))
-    return [transcriber.pipeline.run_batch([{"path": None, "audio": u.audio, "sample_rate": rate}])[0]["text"] for u in utterances]
-
-
 # -- --stream-file ------------------------------------------------------------------------------
 
 
-def test_stream_file_prints_one_jsonl_row_per_utterance_as_it_ends(transcriber, join_clips, capsys):
+def test_stream_file_prints_one_jsonl_row_per_utterance_as_it_ends(transcriber, utterances_alone, join_clips, capsys):
     joined = join_clips(CLIPS, pauses="noise")
     assert main(["transcribe", "--stream-file", str(joined.path), "--speed", "20", "--format", "jsonl"]) == 0
     out, err = capsys.readouterr()
     rows = _jsonl(out)
     assert err == ""
     assert len(rows) == len(joined.clips)
-    assert [row["text"] for row in rows] == heard_alone(transcriber, joined.path)
+    assert [row["text"] for row in rows] == [sample["text"] for sample in utterances_alone(transcriber, joined.path)]
     for row, (name, clip_start, clip_end) in zip(rows, joined.clips):
         assert set(row) == ROW_FIELDS
         assert row["path"] == str(joined.path)
@@ -71,10 +62,10 @@ def test_stream_file_prints_one_jsonl_row_per_utterance_as_it_ends(transcriber, 
         assert 0 <= row["score"] <= 1
 
 
-def test_stream_file_txt_prints_each_utterance_text_on_its_own_line(transcriber, join_clips, capsys):
+def test_stream_file_txt_prints_each_utterance_text_on_its_own_line(transcriber, utterances_alone, join_clips, capsys):
     joined = join_clips(CLIPS, pauses="silence")
     assert main(["transcribe", "--stream-file", str(joined.path), "--speed", "50"]) == 0
-    texts = heard_alone(transcriber, joined.path)
+    texts = [sample["text"] for sample in utterances_alone(transcriber, joined.path)]
     assert len(texts) == len(joined.clips) and all(texts)
     assert capsys.readouterr() == ("".join(text + "\n" for text in texts), "")
 
