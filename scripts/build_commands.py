@@ -30,7 +30,6 @@ import numpy as np
 from seqrec.models import DecodeOptions, copy_bundle, read_bundle_config
 from seqrec.pipelines import Transcriber
 from seqrec.pipelines.ctc_data import keep_vocabulary
-from seqrec.pipelines.evaluate import evaluate
 from seqrec.pipelines.manifest import read_manifest, write_manifests
 from seqrec.pipelines.metrics import error_rates
 from seqrec.pipelines.recipe import load_recipe
@@ -191,17 +190,11 @@ def main() -> int:
     config = read_bundle_config(best)
     config["decode"] = dataclasses.asdict(calibrate_decoding(best, [manifests["dev"], manifests["dev_connected"]]))
     (best / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    metrics = {}
-    for name in ("test_fsdd", "test_speech_commands", "test_speech_commands_oov", "test_connected"):
+    for name in build_digits_commands.TEST_SETS:
         for method in ("greedy", "beam"):
             decode = dataclasses.replace(DecodeOptions(**config["decode"]), method=method)
-            result = evaluate(best, manifests[name], recipe.run_dir / "eval" / f"{name}-{method}", decode=decode)
-            result["manifest"] = str(manifests[name].relative_to(ROOT))
-            del result["model"]  # the packaged bundle is the model; the run folder is not shipped
-            metrics[f"{name}/{method}"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}
-            shown = ("wer", "false_accept_rate", "word_start_error", "utterances", "errors")
-            print(f"{name}/{method}", json.dumps({k: result[k] for k in shown if k in result}))
-    config["metrics"].update(metrics)
+            out_dir = recipe.run_dir / "eval" / f"{name}-{method}"
+            config["metrics"][f"{name}/{method}"] = build_digits_commands.measure(best, manifests[name], out_dir, decode, f"{name}/{method}")
     # The bundle speaks for the recipe file (a run may have been started from a copy of it).
     config["name"], config["description"] = recipe.name, recipe.description
     copy_bundle(best, TARGET, config)

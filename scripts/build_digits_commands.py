@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from seqrec.models import copy_bundle, read_bundle_config
+from seqrec.models import DecodeOptions, copy_bundle, read_bundle_config
 from seqrec.pipelines.evaluate import evaluate
 from seqrec.pipelines.manifest import write_manifests
 from seqrec.pipelines.recipe import load_recipe
@@ -47,6 +47,17 @@ def prepare(shared: Path, vocabulary: set[str], sample_rate: int) -> dict[str, P
     )
 
 
+def measure(bundle: Path, manifest: Path, out_dir: Path, decode: DecodeOptions, label: str) -> dict:
+    """``bundle``'s figures on one test manifest as a packaged bundle keeps them (rounded, the
+    manifest named from the repository root, no run folder), printed as they come."""
+    result = evaluate(bundle, manifest, out_dir, decode=decode)
+    result["manifest"] = str(manifest.relative_to(ROOT))
+    del result["model"]  # the packaged bundle is the model; the run folder is not shipped
+    shown = ("wer", "false_accept_rate", "word_start_error", "utterances", "errors")
+    print(label, json.dumps({k: result[k] for k in shown if k in result}), flush=True)
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in result.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/")
@@ -59,14 +70,7 @@ def main() -> int:
     config = read_bundle_config(best)
     # The recipe's decoding (chosen on dev) is what the bundle ships, also for weights trained before it.
     config["decode"] = dataclasses.asdict(recipe.decode)
-    metrics = {}
-    for name in TEST_SETS:
-        metrics[name] = evaluate(best, manifests[name], recipe.run_dir / "eval" / name, decode=recipe.decode)
-        metrics[name]["manifest"] = str(manifests[name].relative_to(ROOT))
-        del metrics[name]["model"]  # the packaged bundle is the model; the run folder is not shipped
-        shown = ("wer", "false_accept_rate", "word_start_error", "utterances", "errors")
-        print(name, json.dumps({k: metrics[name][k] for k in shown if k in metrics[name]}))
-    config["metrics"].update({name: {k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()} for name, m in metrics.items()})
+    config["metrics"].update({name: measure(best, manifests[name], recipe.run_dir / "eval" / name, recipe.decode, name) for name in TEST_SETS})
     # The bundle speaks for the recipe file (a run may have been started from a copy of it).
     config["name"], config["description"] = recipe.name, recipe.description
     copy_bundle(best, TARGET, config)
