@@ -7,6 +7,7 @@ logs and bundles. Without those variables this is one process and nothing change
 """
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -66,5 +67,15 @@ class Distributed:
             dist.barrier()
 
     def close(self) -> None:
+        """Destroy the process group; drop every DDP wrapper of it first.
+
+        Gloo's worker threads release a finished collective's tensors a moment after the caller
+        has its result, and releasing a tensor Python has seen takes the GIL. A worker still doing
+        so when the interpreter shuts down is killed mid-destructor, and the process aborts
+        ("terminate called without an active exception"). The group's destructor joins those
+        threads, with the GIL released, but it only runs once nothing holds the group: DDP does,
+        inside reference cycles that only the collector frees.
+        """
         if self.enabled and dist.is_initialized():
+            gc.collect()
             dist.destroy_process_group()

@@ -114,8 +114,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
 
     log(f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev utterances, "
         f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}")
+    stopped = False
     with TrainingLog(run_dir, enabled=ranks.is_main) as train_log:
-        while state["epoch"] < cfg.epochs:
+        while state["epoch"] < cfg.epochs and not stopped:
             epoch = state["epoch"]
             plan = plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, epoch, recipe.data.join_probability, recipe.data.join_max)
             started, frames, losses = time.perf_counter(), 0, []
@@ -132,10 +133,8 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
             )
             for index, batch in enumerate(batches, start=state["step_in_epoch"]):
                 if max_steps is not None and state["global_step"] >= max_steps:
-                    checkpoint()
-                    log(f"stopped at step {state['global_step']} (--max-steps); run again to resume")
-                    ranks.close()
-                    return run_dir / BEST_DIR
+                    stopped = True
+                    break
                 model.train()
                 with autocast:
                     outputs, out_lengths = network(batch["features"].to(device), batch["lengths"])
@@ -152,6 +151,10 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
                 train_log.step(state["global_step"], losses[-1], scheduler.get_last_lr()[0])
                 if state["global_step"] % cfg.checkpoint_every == 0:
                     checkpoint()
+            if stopped:
+                checkpoint()
+                log(f"stopped at step {state['global_step']} (--max-steps); run again to resume")
+                break
             seconds = time.perf_counter() - started
             frames = int(ranks.sum(frames))
             state["epoch"], state["step_in_epoch"] = epoch + 1, 0
@@ -175,7 +178,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
             train_log.epoch(summary)
             log(json.dumps(summary))
             checkpoint()
-    log(f"best dev WER {state['best_wer']:.4f} at epoch {state['best_epoch']}: {run_dir / BEST_DIR}")
+    if not stopped:
+        log(f"best dev WER {state['best_wer']:.4f} at epoch {state['best_epoch']}: {run_dir / BEST_DIR}")
+    del network  # DDP holds the process group: close() can only shut it down once the wrapper is gone
     ranks.close()
     return run_dir / BEST_DIR
 
