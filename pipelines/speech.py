@@ -54,14 +54,16 @@ class CTCRecognize(Stage):
     """``features`` -> ``text``, ``score`` and ``words`` (each with start, end, score) by CTC decoding.
 
     Greedy decoding by default; lexicon-constrained beam search when the decode options say so.
-    A small-vocabulary model rejects rather than guesses: words outside its vocabulary, and words
-    scoring under the bundle's rejection threshold, are dropped, and ``score`` (the mean score of
-    the words kept, 0 when none are) says how sure the transcript is.
+    A small-vocabulary model rejects rather than guesses: words outside its vocabulary (its filler
+    for other speech), and words scoring under the bundle's rejection threshold, are dropped, and
+    ``score`` (the mean score of the words kept, 0 when none are) says how sure the transcript is.
+    ``decoded_words`` keeps every word decoded, in order, each with ``kept``: a dropped word was
+    still heard, and ``AlignWordTimes`` gives it its stretch of speech rather than to a neighbour.
     Items are sorted by length and padded together, so a batch costs little more than its longest item.
     """
 
     requires = ("features",)
-    provides = ("text", "score", "words")
+    provides = ("text", "score", "words", "decoded_words")
 
     def __init__(self, bundle: ModelBundle, head: str = "ctc", batch_size: int = 32, decode: DecodeOptions | None = None):
         self.bundle = bundle
@@ -89,27 +91,25 @@ class CTCRecognize(Stage):
         # Silence has nothing to recognise, and its normalised features are nothing the model has seen.
         silent = {i for i, sample in enumerate(samples) if "audio" in sample and is_silent(sample["audio"])}
         for i in silent:
-            results[i] = {**samples[i], "text": "", "score": 0.0, "words": []}
+            results[i] = {**samples[i], "text": "", "score": 0.0, "words": [], "decoded_words": []}
         order = sorted((i for i in range(len(samples)) if i not in silent), key=lambda i: len(samples[i]["features"]))
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             log_probs, lengths = self._forward([samples[i]["features"] for i in chunk])
             for i, item_log_probs, length in zip(chunk, log_probs, lengths):
-                words = self._words(item_log_probs[:length], samples[i].get("duration"))
-                score = transcript_score(words)
-                results[i] = {**samples[i], "text": " ".join(w["word"] for w in words), "score": score, "words": words}
+                decoded = [{**w, "kept": self._keeps(w)} for w in self._decode_words(item_log_probs[:length], samples[i].get("duration"))]
+                words = [_without_kept(w) for w in decoded if w["kept"]]
+                results[i] = {**samples[i], "text": " ".join(w["word"] for w in words), "score": transcript_score(words),
+                              "words": words, "decoded_words": decoded}
         return results
 
-    def _words(self, log_probs: np.ndarray, duration: float | None) -> list[dict]:
+    def _decode_words(self, log_probs: np.ndarray, duration: float | None) -> list[dict]:
         if self._beam:
-            words = self._beam.decode_words(log_probs, self.step_seconds, duration)
-        else:
-            words = spans_to_words(greedy_decode(log_probs), self.bundle.tokenizer, self.step_seconds, duration)
-        return [
-            w
-            for w in words
-            if w["score"] >= self.decode.rejection_threshold and (not self.vocabulary or w["word"] in self.vocabulary)
-        ]
+            return self._beam.decode_words(log_probs, self.step_seconds, duration)
+        return spans_to_words(greedy_decode(log_probs), self.bundle.tokenizer, self.step_seconds, duration)
+
+    def _keeps(self, word: dict) -> bool:
+        return word["score"] >= self.decode.rejection_threshold and (not self.vocabulary or word["word"] in self.vocabulary)
 
     def _forward(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
         device = self.bundle.model.device
@@ -124,14 +124,26 @@ def transcript_score(words: list[dict]) -> float:
     return round(float(np.mean([w["score"] for w in words])), 4) if words else 0.0
 
 
+def _without_kept(word: dict) -> dict:
+    return {key: value for key, value in word.items() if key != "kept"}
+
+
 class AlignWordTimes(Stage):
-    """``words`` timed by where the speech is in ``audio`` (see ``word_timing``), not by CTC spikes alone."""
+    """``words`` timed by where the speech is in ``audio`` (see ``word_timing``), not by CTC spikes alone.
+
+    The stretches of speech go to every word decoded (``decoded_words``, when the sample has them),
+    the rejected ones too: otherwise the stretch of a dropped word would pass to the next word kept.
+    """
 
     requires = ("audio", "sample_rate", "words")
     provides = ("words",)
 
     def process(self, sample: dict) -> dict:
-        return {**sample, "words": align_words_to_speech(sample["words"], sample["audio"], sample["sample_rate"])}
+        decoded = sample.get("decoded_words")
+        if decoded is None:
+            return {**sample, "words": align_words_to_speech(sample["words"], sample["audio"], sample["sample_rate"])}
+        timed = align_words_to_speech(decoded, sample["audio"], sample["sample_rate"])
+        return {**sample, "words": [_without_kept(w) for w in timed if w["kept"]]}
 
 
 def speech_pipeline(bundle: ModelBundle, batch_size: int = 32, decode: DecodeOptions | None = None) -> Pipeline:

@@ -40,3 +40,13 @@ def test_words_run_together_split_one_stretch():
 def test_without_speech_the_ctc_times_stay():
     words = _words("go")
     assert align_words_to_speech(words, np.zeros(RATE, np.float32), RATE) == words
+
+
+def test_a_rejected_word_keeps_its_stretch_from_the_next_word():
+    from seqrec.pipelines.speech import AlignWordTimes
+
+    decoded = [{**w, "kept": kept} for w, kept in zip(_words("#", "go"), (False, True))]
+    sample = {"audio": _bursts([(0.3, 0.6), (1.0, 1.4)]), "sample_rate": RATE, "words": _words("go"), "decoded_words": decoded}
+    (go,) = AlignWordTimes().process(sample)["words"]
+    assert go["word"] == "go" and "kept" not in go
+    assert abs(go["start"] - 1.0) < 0.03, "the filler's stretch (0.3-0.6 s) is not the kept word's"
