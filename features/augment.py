@@ -1,5 +1,5 @@
-"""Audio augmentation for training: speed perturbation, gain, room reverberation, and noise at a random
-SNR (real recorded noise when the recipe names some, coloured noise otherwise)."""
+"""Audio augmentation for training: speed perturbation, gain, room reverberation, noise at a random
+SNR (real recorded noise when the recipe names some, coloured noise otherwise), and quiet padding."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -28,9 +28,15 @@ class AudioAugmentConfig:
     reverb_probability: float = 0.0
     reverb_rt60: tuple[float, float] = (0.15, 0.7)  # seconds for the tail to fall 60 dB
     reverb_drr_db: tuple[float, float] = (-3.0, 12.0)  # direct-to-reverberant energy ratio
+    # Padding: quiet coloured noise before and after (each side drawn alone). Clips cut to one word
+    # teach a model one framing of it; a segmenter or a stream hands it others, and features
+    # normalised per utterance change with how much quiet surrounds the word.
+    pad_probability: float = 0.0
+    pad_seconds: tuple[float, float] = (0.0, 0.5)
+    pad_level_db: tuple[float, float] = (-80.0, -45.0)  # RMS, dB below full scale
 
     def __post_init__(self):
-        for name in ("noise_probability", "real_noise_share", "reverb_probability"):
+        for name in ("noise_probability", "real_noise_share", "reverb_probability", "pad_probability"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
         if self.reverb_rt60[0] <= 0 or self.reverb_rt60[1] < self.reverb_rt60[0]:
@@ -61,7 +67,19 @@ def augment_audio(
         else:
             noise = coloured_noise(len(audio), rng.uniform(*config.noise_alpha), rng)
         audio = audio + noise * _noise_scale(audio, rng.uniform(*config.noise_snr_db))
+    if rng.random() < config.pad_probability:
+        audio = pad_quietly(audio, sample_rate, config, rng)
     return audio.astype(np.float32)
+
+
+def pad_quietly(audio: np.ndarray, sample_rate: int, config: AudioAugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """``audio`` with quiet coloured noise of random lengths and levels before and after it."""
+    def side() -> np.ndarray:
+        n_samples = int(rng.uniform(*config.pad_seconds) * sample_rate)
+        level = np.float32(10 ** (rng.uniform(*config.pad_level_db) / 20))
+        return coloured_noise(n_samples, rng.uniform(*config.noise_alpha), rng) * level if n_samples else np.zeros(0, np.float32)
+
+    return np.concatenate([side(), audio, side()])
 
 
 def reverberate(audio: np.ndarray, sample_rate: int, rt60: float, drr_db: float, rng: np.random.Generator) -> np.ndarray:

@@ -87,3 +87,17 @@ def test_a_recipe_trains_with_room_noise_and_reverberation(tmp_path):
     train(loaded, log=lambda *_: None)
     history = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert len(history) == 2 and all(np.isfinite(h["train_loss"]) for h in history)
+
+
+def test_padding_surrounds_the_clip_with_quiet_noise():
+    clean = load_audio(DATA / "7_theo_1.wav", RATE)
+    config = AudioAugmentConfig(speed=(1.0, 1.0), gain_db=(0, 0), noise_probability=0.0,
+                                pad_probability=1.0, pad_seconds=(0.2, 0.4), pad_level_db=(-60, -60))
+    padded = augment_audio(clean, RATE, config, np.random.default_rng(1))
+    added = len(padded) - len(clean)
+    assert 0.4 * RATE <= added <= 0.8 * RATE
+    start = next(i for i in range(added + 1) if np.array_equal(padded[i : i + len(clean)], clean))
+    before, after = padded[:start], padded[start + len(clean) :]
+    assert len(before) >= 0.2 * RATE and len(after) >= 0.2 * RATE, "each side is padded"
+    for side in (before, after):
+        assert 20 * np.log10(np.sqrt(np.mean(side**2))) == pytest.approx(-60, abs=1), "at the drawn level"
