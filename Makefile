@@ -25,7 +25,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 # Rebuild both speech models from ../shared/data: digits-commands (the default: data preparation,
-# training, evaluation on test), then commands with the synthetic corpus it generates (apt:
+# two training stages, evaluation on test), then commands with the synthetic corpus it generates (apt:
 # espeak-ng flite festival and voices; two training stages, calibration on dev, evaluation on test).
 model: venv
 	$(BIN)/python scripts/build_digits_commands.py

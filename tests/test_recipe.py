@@ -13,6 +13,14 @@ def test_bundled_recipe_loads_by_name_into_frozen_dataclasses():
         recipe.train.epochs = 1
 
 
+@pytest.mark.parametrize("stages", [("digits-commands-real", "digits-commands"), ("commands-real", "commands")])
+def test_each_shipped_model_starts_from_a_stage_with_its_features_and_dims(stages):
+    first, second = (load_recipe(name) for name in stages)
+    assert second.train.init_from == f"{first.output_dir}/best"
+    assert (first.features, first.model) == (second.features, second.model)
+    assert set(first.vocabulary) <= set(second.vocabulary)
+
+
 def test_overrides_are_checked_like_the_file(tmp_path):
     assert load_recipe("digits-commands", {"train.epochs": 2}).train.epochs == 2
     with pytest.raises(UsageError, match="unknown key"):
