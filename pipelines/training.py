@@ -116,7 +116,7 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
         f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}")
     stopped = False
     with TrainingLog(run_dir, enabled=ranks.is_main) as train_log:
-        while state["epoch"] < cfg.epochs and not stopped:
+        while state["epoch"] < cfg.epochs:
             epoch = state["epoch"]
             plan = plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, epoch, recipe.data.join_probability, recipe.data.join_max)
             started, frames, losses = time.perf_counter(), 0, []
