@@ -24,7 +24,7 @@ from .errors import InputError
 from .hand_layout import HAND_SIDES, MIDDLE_MCP, N_COORDS, N_HAND_LANDMARKS, N_HANDS, WRIST
 from .landmark_augment import LandmarkAugmentConfig, augment_landmarks, hold_pose
 from .landmark_features import LandmarkFeatures
-from .spectral import SpectralConfig, cmvn, spectral_features
+from .spectral import SpectralConfig, cmvn, spectral_features, spectral_features_batch
 from .vad import StreamingSegmenter, Utterance, VadConfig
 
 if TYPE_CHECKING:
@@ -100,5 +100,6 @@ __all__ = [
     "resample",
     "resample_stream",
     "spectral_features",
+    "spectral_features_batch",
     "stream_audio",
 ]

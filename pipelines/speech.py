@@ -7,7 +7,16 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from seqrec.features import MAX_SECONDS, InputError, SpectralConfig, is_silent, load_audio, resample, spectral_features
+from seqrec.features import (
+    MAX_SECONDS,
+    InputError,
+    SpectralConfig,
+    is_silent,
+    load_audio,
+    resample,
+    spectral_features,
+    spectral_features_batch,
+)
 from seqrec.models import DecodeOptions, LexiconBeamDecoder, ModelBundle, greedy_decode, lexicon_words, spans_to_words
 
 from .stage import MissingFieldError, Pipeline, Stage
@@ -45,9 +54,19 @@ class SpectralFeatures(Stage):
         self.config = config
 
     def process(self, sample: dict) -> dict:
+        self._check_rate(sample)
+        return {**sample, "features": spectral_features(sample["audio"], self.config)}
+
+    def process_batch(self, samples: list[dict]) -> list[dict]:
+        """The same features, clips of equal length computed together (``spectral_features_batch``)."""
+        for sample in samples:
+            self._check_rate(sample)
+        features = spectral_features_batch([sample["audio"] for sample in samples], self.config)
+        return [{**sample, "features": f} for sample, f in zip(samples, features)]
+
+    def _check_rate(self, sample: dict) -> None:
         if sample["sample_rate"] != self.config.sample_rate:
             raise ValueError(f"SpectralFeatures expects {self.config.sample_rate} Hz audio, got {sample['sample_rate']}")
-        return {**sample, "features": spectral_features(sample["audio"], self.config)}
 
 
 class CTCRecognize(Stage):

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from seqrec.features import SpectralConfig, load_audio, spectral_features
+from seqrec.features import SpectralConfig, load_audio, spectral_features, spectral_features_batch
+from seqrec.features import spectral as spectral_module
 from seqrec.features.spectral import librosa_features
 
 DATA = Path(__file__).parent / "data"
@@ -40,3 +41,21 @@ def test_cmvn_features_have_zero_mean_unit_variance():
     features = spectral_features(audio, SpectralConfig(sample_rate=8000, fmax=4000))
     np.testing.assert_allclose(features.mean(axis=0), 0, atol=1e-4)
     np.testing.assert_allclose(features.std(axis=0), 1, atol=1e-3)
+
+
+@pytest.mark.parametrize("batch_samples", [1 << 20, 20_000])
+def test_batched_features_equal_each_clip_alone(monkeypatch, batch_samples):
+    """Clips of equal length are computed together (in groups capped at BATCH_SAMPLES, here also
+    one clip a group), others alone; every clip gets exactly what it gets by itself, in order."""
+    monkeypatch.setattr(spectral_module, "BATCH_SAMPLES", batch_samples)
+    config = SpectralConfig(sample_rate=8000, fmax=4000)
+    real = [load_audio(DATA / name, 8000) for name in CLIPS]
+    rng = np.random.default_rng(0)
+    clips = [real[0], rng.normal(0, 0.1, 8000), real[1], rng.normal(0, 0.1, 8000), real[0][:300], rng.normal(0, 0.1, 8000)]
+    clips = [np.asarray(c, dtype=np.float32) for c in clips]
+    batched = spectral_features_batch(clips, config)
+    assert len(batched) == len(clips)
+    for clip, features in zip(clips, batched):
+        alone = spectral_features(clip, config)
+        assert features.shape == alone.shape
+        np.testing.assert_allclose(features, alone, rtol=1e-5, atol=1e-5)
