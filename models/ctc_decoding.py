@@ -32,13 +32,26 @@ def greedy_decode(log_probs: np.ndarray) -> list[TokenSpan]:
     if len(log_probs) == 0:
         return []
     best = log_probs.argmax(axis=-1)
-    best_log_prob = log_probs[np.arange(len(best)), best]
-    run_starts = np.flatnonzero(np.r_[True, best[1:] != best[:-1]])
-    run_ends = np.r_[run_starts[1:], len(best)]
+    return path_spans(best, log_probs[np.arange(len(best)), best])
+
+
+def path_spans(path: np.ndarray, path_log_probs: np.ndarray) -> list[TokenSpan]:
+    """A CTC path's tokens as spans: runs of one token merged, blanks (id 0) removed, each span
+    scored by its most probable step.
+
+    Parameters
+    ----------
+    path : [T] int, the token at each step
+    path_log_probs : [T] float, each step's log-probability of its token
+    """
+    if len(path) == 0:
+        return []
+    run_starts = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])
+    run_ends = np.r_[run_starts[1:], len(path)]
     return [
-        TokenSpan(int(best[start]), int(start), int(end), float(np.exp(best_log_prob[start:end].max())))
+        TokenSpan(int(path[start]), int(start), int(end), float(np.exp(path_log_probs[start:end].max())))
         for start, end in zip(run_starts, run_ends)
-        if best[start] != 0
+        if path[start] != 0
     ]
 
 

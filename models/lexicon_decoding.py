@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ctc_decoding import greedy_decode
+from .ctc_decoding import path_spans
 from .tokenizer import CharTokenizer, normalize_text
 
 
@@ -117,12 +117,10 @@ class LexiconBeamDecoder:
         limit = float("inf") if duration is None else duration
         words, first_step = [], 0
         for end_step in np.flatnonzero(emitted >= 0):
-            segment = np.full_like(emissions[first_step : end_step + 1], -np.inf)
-            steps = np.arange(len(segment))
+            steps = np.arange(first_step, end_step + 1)
             tokens = path[first_step : end_step + 1]
-            segment[steps, tokens] = emissions[first_step + steps, tokens]
-            characters = [span for span in greedy_decode(segment) if span.token != self.separator]
-            start = first_step + (characters[0].start if characters else len(segment) - 1)
+            characters = [span for span in path_spans(tokens, emissions[steps, tokens]) if span.token != self.separator]
+            start = first_step + (characters[0].start if characters else len(steps) - 1)
             words.append(
                 {
                     "word": self.words[emitted[end_step]],
