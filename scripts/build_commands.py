@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seqrec.models import DecodeOptions, copy_bundle, read_bundle_config
-from seqrec.pipelines import Transcriber
+from seqrec.models import DecodeOptions, copy_bundle, load_bundle, read_bundle_config
+from seqrec.pipelines.speech import CTCRecognize, speech_pipeline
 from seqrec.pipelines.ctc_data import keep_vocabulary
 from seqrec.pipelines.manifest import read_manifest, write_manifests
 from seqrec.pipelines.metrics import error_rates
@@ -82,14 +82,23 @@ def calibrate_decoding(bundle: Path, dev: list[Path]) -> DecodeOptions:
     lowest WER over the dev manifests among those whose false accept rate on their
     out-of-vocabulary clips stays within ``MAX_FALSE_ACCEPTS``."""
     rows = [row for manifest in dev for row in read_manifest(manifest)]
-    vocabulary = tuple(read_bundle_config(bundle)["vocabulary"])
+    model = load_bundle(bundle, device="cpu")
+    vocabulary = tuple(model.config["vocabulary"])
     references = [keep_vocabulary(r["text"], vocabulary) for r in rows]
+    # Audio and features are the same for every candidate: computed once, only decoding is redone.
+    featured = speech_pipeline(model)[:"features"]
+    samples = [s for start in range(0, len(rows), 64)
+               for s in featured.run_batch([{"path": r["audio_filepath"]} for r in rows[start : start + 64]])]
+    failed = [s["path"] for s in samples if "error" in s]
+    if failed:
+        raise SystemExit(f"dev clips that do not load: {failed[:5]}")
     candidates = [DecodeOptions()] + [
         DecodeOptions(method="beam", word_score=score, lm_weight=weight) for score in WORD_SCORES for weight in LM_WEIGHTS
     ]
     best = ((np.inf, np.inf, np.inf), None)
     for options in candidates:
-        results = list(Transcriber(bundle, decode=options).transcribe_paths(r["audio_filepath"] for r in rows))
+        recognize = CTCRecognize(model, decode=options)
+        results = [r for start in range(0, len(samples), 64) for r in recognize.process_batch(samples[start : start + 64])]
         scores = sorted({0.0, *(w["score"] for r in results for w in r.get("words", []))})
         for threshold in scores[:: max(1, len(scores) // 200)]:
             texts = [" ".join(w["word"] for w in r.get("words", []) if w["score"] >= threshold) for r in results]
