@@ -10,8 +10,9 @@ from .audio import SAMPLE_RATE
 
 # Δ features look this many frames around each frame (librosa's default regression width).
 DELTA_WIDTH = 9
-# Clips computed together hold at most this many samples (about a minute at 16 kHz: some 40 MB of frames).
-BATCH_SAMPLES = 1 << 20
+# Clips computed together hold at most this many samples (4 s at 16 kHz): their frames then stay in
+# cache. On 1 s clips, groups of 4 ran 1.7 times the per-clip speed, groups of 64 slower than per clip.
+BATCH_SAMPLES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ def spectral_features(audio: np.ndarray, config: SpectralConfig) -> np.ndarray:
 def spectral_features_batch(audios: list[np.ndarray], config: SpectralConfig) -> list[np.ndarray]:
     """``spectral_features`` of each utterance, the same numbers, with clips of equal length
     computed together: a dataset of fixed-length clips (Speech Commands' 1 s) then costs a few
-    array operations per batch instead of per clip. Groups stop at ``BATCH_SAMPLES`` samples, so
-    that a batch of long recordings never holds more than one at a time."""
+    array operations per group instead of per clip. Groups stop at ``BATCH_SAMPLES`` samples: a
+    group stays in cache, and long recordings are computed one at a time."""
     results: list[np.ndarray | None] = [None] * len(audios)
     by_length: dict[int, list[int]] = {}
     for i, audio in enumerate(audios):
