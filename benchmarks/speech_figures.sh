@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every published speech figure, in one go, on an otherwise idle machine (about 27 minutes on 2 cores).
+# Every published speech figure, in one go, on an otherwise idle machine (about 28 minutes on 2 cores).
 # Needs the data that scripts/build_commands.py prepares and `pip install -e '.[lm,bench]'`.
 #   bash benchmarks/speech_figures.sh [OUT]     (default OUT: runs/figures)
 set -euo pipefail
@@ -17,3 +17,7 @@ $bin/python benchmarks/pocketsphinx_race.py --repeat 3 --out "$out/pocketsphinx_
 $bin/python benchmarks/long_audio.py --minutes 60 | tee "$out/long_audio.json"
 $bin/python benchmarks/stream_latency.py --seconds 120 | tee "$out/stream_latency.json"
 $bin/python benchmarks/context_robustness.py --split test | tee "$out/context_robustness.json"
+$bin/python benchmarks/context_robustness.py --split test --model commands | tee "$out/context_robustness_commands.json"
+# The README's cross rows: each model on the other's connected test sequences (16 kHz and 8 kHz joins).
+$bin/seqrec evaluate data/digits-commands/test_connected.jsonl --model commands --out "$out/commands_on_connected_16k" > /dev/null
+$bin/seqrec evaluate data/commands/test_connected.jsonl --model digits-commands --out "$out/digits_commands_on_connected_8k" > /dev/null
