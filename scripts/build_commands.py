@@ -11,7 +11,7 @@ Training is two stages:
   2. configs/commands.yaml, from stage 1's best weights: all 27 words, adding the synthetic
      multi-voice corpus for what real data lacks ("oh", front, rear, side, center, connected
      strings), out-of-vocabulary words trained to a filler symbol and noise to no output
-     (rejection), with speed perturbation.
+     (rejection), with speed perturbation and clips padded with quiet noise of random lengths.
 Then the decoder and rejection threshold are chosen on dev (isolated clips and connected sequences
 of the dev speakers), never on test.
 Each step resumes: the split is kept in configs/splits/, manifests are rewritten, training resumes

@@ -45,8 +45,9 @@ def test_cmvn_features_have_zero_mean_unit_variance():
 
 @pytest.mark.parametrize("batch_samples", [1 << 16, 20_000])
 def test_batched_features_equal_each_clip_alone(monkeypatch, batch_samples):
-    """Clips of equal length are computed together (in groups capped at BATCH_SAMPLES, here also
-    one clip a group), others alone; every clip gets exactly what it gets by itself, in order."""
+    """Clips of equal length are computed together (in groups capped at BATCH_SAMPLES: here three
+    one-second clips in one group, or in groups of two), others alone; every clip gets exactly
+    what it gets by itself, in order."""
     monkeypatch.setattr(spectral_module, "BATCH_SAMPLES", batch_samples)
     config = SpectralConfig(sample_rate=8000, fmax=4000)
     real = [load_audio(DATA / name, 8000) for name in CLIPS]
