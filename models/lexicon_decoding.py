@@ -64,6 +64,7 @@ def word_bigram(texts: Iterable[str], vocabulary: list[str], smoothing: float = 
 # did not). A word score far below any real difference makes the completed word win those ties.
 WORD_TIE_BREAK = 1e-6
 
+
 class LexiconBeamDecoder:
     """Beam search over CTC log-probabilities where only vocabulary words can be spelled.
 

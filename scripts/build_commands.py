@@ -86,9 +86,7 @@ def calibrate_decoding(bundle: Path, dev: list[Path]) -> DecodeOptions:
     vocabulary = tuple(model.config["vocabulary"])
     references = [keep_vocabulary(r["text"], vocabulary) for r in rows]
     # Audio and features are the same for every candidate: computed once, only decoding is redone.
-    featured = speech_pipeline(model)[:"features"]
-    samples = [s for start in range(0, len(rows), 64)
-               for s in featured.run_batch([{"path": r["audio_filepath"]} for r in rows[start : start + 64]])]
+    samples = list(speech_pipeline(model)[:"features"].stream(({"path": r["audio_filepath"]} for r in rows), batch_size=64))
     failed = [s["path"] for s in samples if "error" in s]
     if failed:
         raise SystemExit(f"dev clips that do not load: {failed[:5]}")
@@ -97,8 +95,7 @@ def calibrate_decoding(bundle: Path, dev: list[Path]) -> DecodeOptions:
     ]
     best = ((np.inf, np.inf, np.inf), None)
     for options in candidates:
-        recognize = CTCRecognize(model, decode=options)
-        results = [r for start in range(0, len(samples), 64) for r in recognize.process_batch(samples[start : start + 64])]
+        results = CTCRecognize(model, decode=options).process_batch(samples)  # it batches by length itself
         scores = sorted({0.0, *(w["score"] for r in results for w in r.get("words", []))})
         for threshold in scores[:: max(1, len(scores) // 200)]:
             texts = [" ".join(w["word"] for w in r.get("words", []) if w["score"] >= threshold) for r in results]
