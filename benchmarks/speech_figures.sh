@@ -21,3 +21,7 @@ $bin/python benchmarks/context_robustness.py --split test --model commands | tee
 # The README's cross rows: each model on the other's connected test sequences (16 kHz and 8 kHz joins).
 $bin/seqrec evaluate data/digits-commands/test_connected.jsonl --model commands --out "$out/commands_on_connected_16k" > /dev/null
 $bin/seqrec evaluate data/commands/test_connected.jsonl --model digits-commands --out "$out/digits_commands_on_connected_8k" > /dev/null
+# What rejection costs `commands`: the lowest WER at each number of out-of-vocabulary clips accepted.
+for split in dev test; do
+    $bin/python benchmarks/rejection_curve.py --split "$split" > "$out/rejection_curve_$split.json"
+done
