@@ -43,7 +43,11 @@ def main() -> int:
     rows = [row for name in MANIFESTS[args.split] for row in read_manifest(DATA / name) if row.get("corpus") == "speech_commands"]
     references = [keep_vocabulary(row["text"], vocabulary) for row in rows]
     pipeline = speech_pipeline(bundle, decode=dataclasses.replace(bundle_decode, rejection_threshold=0.0))
-    heard = [sample.get("words", []) for sample in pipeline.stream(({"path": row["audio_filepath"]} for row in rows), batch_size=64)]
+    samples = list(pipeline.stream(({"path": row["audio_filepath"]} for row in rows), batch_size=64))
+    failed = [f"{s['path']}: {s['error']}" for s in samples if "error" in s]
+    if failed:  # a clip that did not load would count as rejected
+        raise SystemExit(f"{len(failed)} clips did not load, first: {failed[0]}")
+    heard = [sample["words"] for sample in samples]
 
     speech = [i for i, reference in enumerate(references) if reference]
     other = [i for i, reference in enumerate(references) if not reference]
