@@ -21,7 +21,7 @@ from pathlib import Path
 from seqrec.models import DecodeOptions, load_bundle
 from seqrec.pipelines.ctc_data import keep_vocabulary
 from seqrec.pipelines.manifest import read_manifest
-from seqrec.pipelines.metrics import error_rates
+from seqrec.pipelines.metrics import closed_vocabulary_rates
 from seqrec.pipelines.speech import speech_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,13 +49,12 @@ def main() -> int:
         raise SystemExit(f"{len(failed)} clips did not load, first: {failed[0]}")
     heard = [sample["words"] for sample in samples]
 
-    speech = [i for i, reference in enumerate(references) if reference]
     other = [i for i, reference in enumerate(references) if not reference]
 
     def at(threshold: float) -> tuple[float, int]:
         texts = [" ".join(w["word"] for w in words if w["score"] >= threshold) for words in heard]
-        wer = error_rates([references[i] for i in speech], [texts[i] for i in speech])["wer"]
-        return wer, sum(bool(texts[i]) for i in other)
+        rates = closed_vocabulary_rates(references, texts)
+        return rates["wer"], round(rates.get("false_accept_rate", 0.0) * len(other))
 
     curve: dict[int, dict] = {}
     for threshold in sorted({0.0, *(w["score"] for words in heard for w in words)}):
@@ -66,7 +65,7 @@ def main() -> int:
     result = {
         "model": str(args.model),
         "split": args.split,
-        "in_vocabulary_clips": len(speech),
+        "in_vocabulary_clips": len(references) - len(other),
         "out_of_vocabulary_clips": len(other),
         "decode": dataclasses.asdict(bundle_decode),
         "bundle_threshold": {"wer": round(own_wer, 4), "false_accepts": own_accepted},

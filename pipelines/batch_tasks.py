@@ -183,7 +183,7 @@ def word_error_metrics(rows: list[dict], options: TaskOptions) -> dict:
     outside the vocabulary) counts towards ``false_accept_rate`` instead.
     """
     from .ctc_data import keep_vocabulary
-    from .metrics import error_rates
+    from .metrics import closed_vocabulary_rates
 
     vocabulary = tuple(read_bundle_config(options.model).get("vocabulary") or ())
     pairs = []
@@ -193,13 +193,7 @@ def word_error_metrics(rows: list[dict], options: TaskOptions) -> dict:
             pairs.append((keep_vocabulary(reference, vocabulary) if vocabulary else reference, row["text"]))
     if not pairs:
         return {}
-    speech = [(reference, text) for reference, text in pairs if reference]
-    metrics = error_rates([reference for reference, _ in speech], [text for _, text in speech])
-    no_target = [text for reference, text in pairs if not reference]
-    if no_target:
-        metrics["out_of_vocabulary_utterances"] = len(no_target)
-        metrics["false_accept_rate"] = sum(bool(text) for text in no_target) / len(no_target)
-    return metrics
+    return closed_vocabulary_rates([reference for reference, _ in pairs], [text for _, text in pairs])
 
 
 @register_task("transcribe", reads=("audio",), prepare=_prepare_transcribe, metrics=word_error_metrics)

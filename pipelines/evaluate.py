@@ -13,7 +13,7 @@ from seqrec.models import DecodeOptions, normalize_text
 
 from .ctc_data import keep_vocabulary
 from .manifest import read_manifest
-from .metrics import error_rates
+from .metrics import closed_vocabulary_rates
 from .transcribe import Transcriber
 
 
@@ -44,10 +44,8 @@ def evaluate(
         results.append({**result, "reference": keep_vocabulary(reference, vocabulary) if vocabulary else reference})
     seconds = time.perf_counter() - started
     scored = [(row, r) for row, r in zip(rows, results) if "error" not in r]
-    speech = [r for _, r in scored if r["reference"]]
-    no_target = [r for _, r in scored if not r["reference"]]
     metrics = {
-        **error_rates([r["reference"] for r in speech], [r["text"] for r in speech]),
+        **closed_vocabulary_rates([r["reference"] for _, r in scored], [r["text"] for _, r in scored]),
         "errors": len(results) - len(scored),
         "audio_seconds": round(sum(r["duration"] for _, r in scored), 2),
         "seconds": round(seconds, 2),
@@ -55,9 +53,6 @@ def evaluate(
         "model": str(model),
         "manifest": str(manifest),
     }
-    if no_target:
-        metrics["out_of_vocabulary_utterances"] = len(no_target)
-        metrics["false_accept_rate"] = sum(bool(r["text"]) for r in no_target) / len(no_target)
     timed = [(row["words"], r["words"]) for row, r in scored if row.get("words")]
     if timed:
         metrics.update(word_start_error(timed))

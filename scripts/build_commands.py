@@ -31,7 +31,7 @@ from seqrec.models import DecodeOptions, copy_bundle, load_bundle, read_bundle_c
 from seqrec.pipelines.speech import CTCRecognize, speech_pipeline
 from seqrec.pipelines.ctc_data import keep_vocabulary
 from seqrec.pipelines.manifest import read_manifest, write_manifests
-from seqrec.pipelines.metrics import error_rates
+from seqrec.pipelines.metrics import closed_vocabulary_rates
 from seqrec.pipelines.recipe import load_recipe
 from seqrec.pipelines.speech_corpora import join_clips, load_speech_corpora, noise_rows
 from seqrec.pipelines.training import train
@@ -99,10 +99,8 @@ def calibrate_decoding(bundle: Path, dev: list[Path]) -> DecodeOptions:
         scores = sorted({0.0, *(w["score"] for r in results for w in r.get("words", []))})
         for threshold in scores[:: max(1, len(scores) // 200)]:
             texts = [" ".join(w["word"] for w in r.get("words", []) if w["score"] >= threshold) for r in results]
-            speech = [(ref, text) for ref, text in zip(references, texts) if ref]
-            silent = [text for ref, text in zip(references, texts) if not ref]
-            wer = error_rates([s[0] for s in speech], [s[1] for s in speech])["wer"]
-            false_accepts = sum(bool(t) for t in silent) / max(len(silent), 1)
+            rates = closed_vocabulary_rates(references, texts)
+            wer, false_accepts = rates["wer"], rates.get("false_accept_rate", 0.0)
             # Within the false-accept goal the lowest WER wins; if nothing is within it, the closest.
             key = (max(0.0, false_accepts - MAX_FALSE_ACCEPTS), wer, false_accepts)
             if key < best[0]:
