@@ -12,6 +12,7 @@ work, it shows whether 2 workers cost more per input than 1, apart from how many
 With ``--rounds N`` the engines take turns N times and the median is reported, so a machine
 whose load changes meanwhile weighs on each alike. Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,13 @@ def corpus_rows(data: Path) -> list[dict]:
     commands = data / "speech_commands"
     with (commands / "labels.csv").open(newline="") as table:
         for row in csv.DictReader(table):
-            rows.append({"audio_filepath": str(commands / row["path"]), "text": row["label"], "source": "speech_commands"})
+            rows.append(
+                {
+                    "audio_filepath": str(commands / row["path"]),
+                    "text": row["label"],
+                    "source": "speech_commands",
+                }
+            )
     for row in rows:
         row["duration"] = soundfile.info(row["audio_filepath"]).duration
     return rows
@@ -60,13 +67,29 @@ def write_job(rows: list[dict], minutes: float, manifest: Path) -> dict:
     with manifest.open("w") as out:
         for k in range(repeats):
             for row in rows:
-                name = Path(row["audio_filepath"]).relative_to(Path(row["audio_filepath"]).parents[1]).as_posix()
+                name = (
+                    Path(row["audio_filepath"]).relative_to(Path(row["audio_filepath"]).parents[1]).as_posix()
+                )
                 out.write(json.dumps({"id": f"{k}/{row['source']}/{name}", **row}) + "\n")
-    return {"items": repeats * len(rows), "audio_minutes": round(repeats * seconds / 60, 1), "repeats": repeats}
+    return {
+        "items": repeats * len(rows),
+        "audio_minutes": round(repeats * seconds / 60, 1),
+        "repeats": repeats,
+    }
 
 
 def run_engine(manifest: Path, output: Path, engine_args: list[str]) -> dict:
-    command = [str(SEQREC), "batch", "transcribe", "--input", str(manifest), "--output", str(output), "--quiet", *engine_args]
+    command = [
+        str(SEQREC),
+        "batch",
+        "transcribe",
+        "--input",
+        str(manifest),
+        "--output",
+        str(output),
+        "--quiet",
+        *engine_args,
+    ]
     cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
     subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
@@ -98,13 +121,16 @@ def rows_equal(a: Path, b: Path) -> bool:
     rows_a = {row["id"]: row for row in map(json.loads, a.read_text().splitlines())}
     rows_b = {row["id"]: row for row in map(json.loads, b.read_text().splitlines())}
     return rows_a.keys() == rows_b.keys() and all(
-        rows_a[k].get("text") == rows_b[k].get("text") and abs(rows_a[k].get("score", 0) - rows_b[k].get("score", 0)) <= 1e-6
+        rows_a[k].get("text") == rows_b[k].get("text")
+        and abs(rows_a[k].get("score", 0) - rows_b[k].get("score", 0)) <= 1e-6
         for k in rows_a
     )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "speech")
     parser.add_argument("--minutes", type=float, default=10.0, help="the least audio the job holds")
     parser.add_argument("--rounds", type=int, default=1)
@@ -121,7 +147,10 @@ def main() -> int:
                 runs[name].append(run_engine(folder / "job.jsonl", output, engine_args))
         equal = rows_equal(folder / "local_2_workers-0.jsonl", folder / "ray_2_actors-0.jsonl")
     results = {
-        name: {key: None if done[0][key] is None else statistics.median(run[key] for run in done) for key in done[0]}
+        name: {
+            key: None if done[0][key] is None else statistics.median(run[key] for run in done)
+            for key in done[0]
+        }
         for name, done in runs.items()
     }
     one, two, ray = (results[name]["steady_items_per_second"] for name in ENGINES)

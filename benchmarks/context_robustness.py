@@ -9,6 +9,7 @@ frame them; per-utterance feature normalisation makes the model see that framing
 the split's Speech Commands and FSDD manifests that scripts/build_digits_commands.py writes
 (dev: dev.jsonl; test: test_speech_commands.jsonl and test_fsdd.jsonl). Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,9 @@ def framed(clip: np.ndarray, side: np.ndarray) -> np.ndarray:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     parser.add_argument("--split", choices=sorted(MANIFESTS), default="dev")
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -65,7 +68,9 @@ def main() -> int:
         path = Path(folder) / "joined.wav"
         placed = write_joined(rows, args.minutes * 60, path, seed=0)
         record = next(transcriber.transcribe_paths([str(path)]))
-    result["wer_joined_file"] = round(error_rates([" ".join(row["text"] for row in placed)], [record["text"]])["wer"], 4)
+    result["wer_joined_file"] = round(
+        error_rates([" ".join(row["text"] for row in placed)], [record["text"]])["wer"], 4
+    )
     result["joined_file_clips"] = len(placed)
     print(json.dumps(result, indent=2))
     return 0

@@ -10,6 +10,7 @@ features reproduce (tests/test_spectral.py holds them equal). seqrec is timed bo
 which computes clips of equal length together). Prints one JSON object: clips per second for each,
 best of ``--repeat`` passes after a warm-up, and the ratios to librosa.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from seqrec.features import SpectralConfig, find_audio_files, load_audio, spectral_features, spectral_features_batch
+from seqrec.features import (
+    SpectralConfig,
+    find_audio_files,
+    load_audio,
+    spectral_features,
+    spectral_features_batch,
+)
 from seqrec.features.spectral import librosa_features
 from seqrec.pipelines.manifest import read_manifest
 
@@ -39,7 +46,9 @@ def clips_per_second(compute, clips: list[np.ndarray], config: SpectralConfig, r
     return len(clips) / best
 
 
-def batched_clips_per_second(clips: list[np.ndarray], config: SpectralConfig, repeat: int, batch_size: int = 32) -> float:
+def batched_clips_per_second(
+    clips: list[np.ndarray], config: SpectralConfig, repeat: int, batch_size: int = 32
+) -> float:
     """As the speech pipeline computes features: ``spectral_features_batch`` over each batch."""
     spectral_features_batch(clips[:1], config)
     best = float("inf")
@@ -52,14 +61,18 @@ def batched_clips_per_second(clips: list[np.ndarray], config: SpectralConfig, re
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("manifests", nargs="*", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sample-rate", type=int, default=16000)
     args = parser.parse_args()
 
     manifests = args.manifests or ([DEFAULT_MANIFEST] if DEFAULT_MANIFEST.is_file() else [])
-    paths = [row["audio_filepath"] for m in manifests for row in read_manifest(m)] or find_audio_files(ROOT / "tests" / "data")
+    paths = [row["audio_filepath"] for m in manifests for row in read_manifest(m)] or find_audio_files(
+        ROOT / "tests" / "data"
+    )
     config = SpectralConfig(sample_rate=args.sample_rate, fmax=args.sample_rate / 2)
     clips = [load_audio(path, config.sample_rate) for path in paths]
     ours = clips_per_second(spectral_features, clips, config, args.repeat)

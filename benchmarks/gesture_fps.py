@@ -18,6 +18,7 @@ run (goal >= 0.9; ``ratio_median`` from the median runs), ``classifier_ms.median
 (done on a thread ahead of the landmarks, so it is hidden where a core is free) and windows,
 classifier and smoothing per frame (windows batched); ``load_average`` says how busy the machine was.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,10 @@ from seqrec.pipelines.landmark_data import sequence_of_hands
 from seqrec.pipelines.native_logs import native_stderr_silenced
 
 ROOT = Path(__file__).resolve().parent.parent
-VIDEOS = [ROOT.parent / "shared/data/hands/video/hand_landmarker_test_video.mp4", ROOT / "tests/data/hands/hand_clip.mp4"]
+VIDEOS = [
+    ROOT.parent / "shared/data/hands/video/hand_landmarker_test_video.mp4",
+    ROOT / "tests/data/hands/hand_clip.mp4",
+]
 
 
 def decoded_frames(video: Path) -> list[tuple[float, np.ndarray]]:
@@ -64,7 +68,9 @@ def bare_landmarker_seconds(frames: list[tuple[float, np.ndarray]]) -> float:
     started = time.perf_counter()
     with vision.HandLandmarker.create_from_options(options) as landmarker:
         for seconds, frame in frames:
-            landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=frame), round(seconds * 1000))
+            landmarker.detect_for_video(
+                mp.Image(image_format=mp.ImageFormat.SRGB, data=frame), round(seconds * 1000)
+            )
     return time.perf_counter() - started
 
 
@@ -108,7 +114,11 @@ def window_times(model: GestureModel, hands: list) -> tuple[list[float], list[fl
 
 def milliseconds(times: list[float]) -> dict:
     ms = np.array(times) * 1000
-    return {"median": round(float(np.median(ms)), 3), "p90": round(float(np.percentile(ms, 90)), 3), "windows": len(ms)}
+    return {
+        "median": round(float(np.median(ms)), 3),
+        "p90": round(float(np.percentile(ms, 90)), 3),
+        "windows": len(ms),
+    }
 
 
 def main() -> None:
@@ -118,7 +128,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     video = args.video or next(v for v in VIDEOS if v.is_file())
-    model_name = args.model or (DEFAULT_GESTURE_MODEL if DEFAULT_GESTURE_MODEL in bundled_model_names() else "sign-digits")
+    model_name = args.model or (
+        DEFAULT_GESTURE_MODEL if DEFAULT_GESTURE_MODEL in bundled_model_names() else "sign-digits"
+    )
     torch.set_num_threads(TORCH_THREADS)
     load_before = os.getloadavg()[0]
 
@@ -146,30 +158,35 @@ def main() -> None:
     n = len(frames)
     pipeline_fps, baseline_fps = n / min(pipeline_runs), n / min(baseline_runs)
     classifier = milliseconds(model_times)
-    print(json.dumps({
-        "video": str(video),
-        "frames": n,
-        "frame_size": list(frames[0][1].shape[1::-1]),
-        "model": model_name,
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "repeat": args.repeat,
-        "pipeline_fps": round(pipeline_fps, 1),
-        "baseline_landmarker_fps": round(baseline_fps, 1),
-        "ratio": round(pipeline_fps / baseline_fps, 3),
-        "ratio_median": round(statistics.median(baseline_runs) / statistics.median(pipeline_runs), 3),
-        "ratio_goal": 0.9,
-        "landmarks_ms_per_frame": round(min(baseline_runs) / n * 1000, 2),
-        "decode_ms_per_frame": round(decoding / n * 1000, 2),
-        "windows_classifier_smoothing_ms_per_frame": round(windows / n * 1000, 3),
-        "classifier_ms": classifier,
-        "classifier_goal_ms": 2.0,
-        "features_ms": milliseconds(feature_times),
-        "pipeline_seconds": [round(s, 3) for s in pipeline_runs],
-        "baseline_seconds": [round(s, 3) for s in baseline_runs],
-        "segments": len(record.get("segments", [])),
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "video": str(video),
+                "frames": n,
+                "frame_size": list(frames[0][1].shape[1::-1]),
+                "model": model_name,
+                "cpu_count": os.cpu_count(),
+                "torch_threads": torch.get_num_threads(),
+                "repeat": args.repeat,
+                "pipeline_fps": round(pipeline_fps, 1),
+                "baseline_landmarker_fps": round(baseline_fps, 1),
+                "ratio": round(pipeline_fps / baseline_fps, 3),
+                "ratio_median": round(statistics.median(baseline_runs) / statistics.median(pipeline_runs), 3),
+                "ratio_goal": 0.9,
+                "landmarks_ms_per_frame": round(min(baseline_runs) / n * 1000, 2),
+                "decode_ms_per_frame": round(decoding / n * 1000, 2),
+                "windows_classifier_smoothing_ms_per_frame": round(windows / n * 1000, 3),
+                "classifier_ms": classifier,
+                "classifier_goal_ms": 2.0,
+                "features_ms": milliseconds(feature_times),
+                "pipeline_seconds": [round(s, 3) for s in pipeline_runs],
+                "baseline_seconds": [round(s, 3) for s in baseline_runs],
+                "segments": len(record.get("segments", [])),
+                "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

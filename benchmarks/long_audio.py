@@ -10,6 +10,7 @@ a second pass decodes and segments it alone, to count the utterances and time th
 baseline in the same run: every distinct clip transcribed on its own (the short-file path), its
 transcripts joined in the file's order. Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,10 @@ from seqrec.pipelines.metrics import error_rates
 from seqrec.pipelines.utterances import FILE_BLOCK_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MANIFESTS = [ROOT / "data/commands/test_speech_commands.jsonl", ROOT / "data/commands/test_fsdd.jsonl"]
+DEFAULT_MANIFESTS = [
+    ROOT / "data/commands/test_speech_commands.jsonl",
+    ROOT / "data/commands/test_fsdd.jsonl",
+]
 SAMPLE_RATE = 16_000  # of the file written; the model's pipeline resamples it as it reads
 GAP_SECONDS = (0.5, 1.5)
 GAP_NOISE = 5e-4  # RMS of the pauses, about -66 dBFS: a quiet room, not digital silence
@@ -60,7 +64,9 @@ print(json.dumps({"record": record, "seconds": seconds, "rss_after_model_load_mb
 
 def clip_rows(manifests: list[Path]) -> list[dict]:
     """Rows with ``audio_filepath`` (absolute) and ``text``: the given manifests, the default ones, or tests/data."""
-    manifests = manifests or [m for m in DEFAULT_MANIFESTS if m.is_file()] or [ROOT / "tests/data/manifest.jsonl"]
+    manifests = (
+        manifests or [m for m in DEFAULT_MANIFESTS if m.is_file()] or [ROOT / "tests/data/manifest.jsonl"]
+    )
     return [row for manifest in manifests for row in read_manifest(manifest)]
 
 
@@ -112,7 +118,9 @@ def clips_alone(model: str, placed: list[dict]) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("manifests", nargs="*", type=Path)
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
@@ -125,7 +133,9 @@ def main() -> int:
         placed = write_joined(rows, args.minutes * 60, path, args.seed)
         done = subprocess.run(
             [sys.executable, "-c", TRANSCRIBE, args.model, str(path), placed[0]["audio_filepath"]],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         run = json.loads(done.stdout.splitlines()[-1])
         segments, segment_seconds = count_segments(path, args.model)
@@ -153,7 +163,10 @@ def main() -> int:
 
 def _rates(reference: str, hypothesis: str) -> dict:
     rates = error_rates([reference], [hypothesis])
-    return {key: round(rates[key], 4) if isinstance(rates[key], float) else rates[key] for key in ("wer", "cer", "substitutions", "deletions", "insertions")}
+    return {
+        key: round(rates[key], 4) if isinstance(rates[key], float) else rates[key]
+        for key in ("wer", "cer", "substitutions", "deletions", "insertions")
+    }
 
 
 if __name__ == "__main__":

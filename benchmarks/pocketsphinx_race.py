@@ -30,6 +30,7 @@ warm-up, models already loaded. Start-up is import + model load, timed inside a 
 median of 3. WER and CER (jiwer) against the manifest's ``text``, both sides lower-cased. Prints one
 JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -112,7 +113,10 @@ class SeqrecSystem:
         pipeline, size = self.transcriber.pipeline, self.transcriber.batch_size
         texts = []
         for start in range(0, len(clips), size):
-            batch = [{"path": c.path, "audio": c.audio, "sample_rate": PS_SAMPLE_RATE} for c in clips[start : start + size]]
+            batch = [
+                {"path": c.path, "audio": c.audio, "sample_rate": PS_SAMPLE_RATE}
+                for c in clips[start : start + size]
+            ]
             texts.extend(sample.get("text", "") for sample in pipeline.run_batch(batch))
         return texts
 
@@ -128,8 +132,12 @@ class PocketSphinxSystem:
         from pocketsphinx import Decoder
 
         restricted = vocabulary is not None
-        self.decoder = Decoder(samprate=PS_SAMPLE_RATE, loglevel="FATAL", **({"lm": None} if restricted else {}))
-        self.startup_body = f"from pocketsphinx import Decoder\nd = Decoder(samprate={PS_SAMPLE_RATE}, loglevel='FATAL'"
+        self.decoder = Decoder(
+            samprate=PS_SAMPLE_RATE, loglevel="FATAL", **({"lm": None} if restricted else {})
+        )
+        self.startup_body = (
+            f"from pocketsphinx import Decoder\nd = Decoder(samprate={PS_SAMPLE_RATE}, loglevel='FATAL'"
+        )
         self.startup_body += ", lm=None)" if restricted else ")"
         self.how = f"Decoder(samprate={PS_SAMPLE_RATE}): en-us acoustic model, en-us LM, CMUdict"
         self.missing = [word for word in vocabulary or () if self.decoder.lookup_word(word) is None]
@@ -141,7 +149,9 @@ class PocketSphinxSystem:
             # A search built from a string needs a name and activating; Decoder(jsgf=...) wants a file.
             self.decoder.add_jsgf_string("vocabulary", grammar)
             self.decoder.activate_search("vocabulary")
-            self.startup_body += f"\nd.add_jsgf_string('vocabulary', {grammar!r})\nd.activate_search('vocabulary')"
+            self.startup_body += (
+                f"\nd.add_jsgf_string('vocabulary', {grammar!r})\nd.activate_search('vocabulary')"
+            )
             self.how = f"Decoder(samprate={PS_SAMPLE_RATE}, lm=None) + add_jsgf_string + activate_search: {grammar.splitlines()[-1]}"
 
     def transcribe(self, clips: list[Clip]) -> list[str]:
@@ -177,7 +187,9 @@ def startup_seconds(body: str) -> float:
     """Median import + load time in fresh interpreters (the interpreter's own start excluded)."""
     times = []
     for _ in range(STARTUP_RUNS):
-        run = subprocess.run([sys.executable, "-c", STARTUP_CODE.format(body=body)], capture_output=True, text=True, check=True)
+        run = subprocess.run(
+            [sys.executable, "-c", STARTUP_CODE.format(body=body)], capture_output=True, text=True, check=True
+        )
         times.append(float(run.stdout.strip().splitlines()[-1]))
     return round(statistics.median(times), 3)
 
@@ -238,7 +250,9 @@ def race(model: str, clips: list[Clip], repeat: int) -> tuple[dict, dict, list[s
         skipped["pocketsphinx_grammar"] = str(error)
         return results, skipped, vocabulary
     results["pocketsphinx_grammar"] = run_pocketsphinx(restricted, clips, repeat)
-    results["pocketsphinx_one_word"] = run_pocketsphinx(PocketSphinxSystem(vocabulary, one_word=True), clips, repeat)
+    results["pocketsphinx_one_word"] = run_pocketsphinx(
+        PocketSphinxSystem(vocabulary, one_word=True), clips, repeat
+    )
     return results, skipped, restricted.missing
 
 
@@ -257,7 +271,9 @@ def speed_ratios(results: dict) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("manifests", nargs="*", type=Path)
     parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     parser.add_argument("--limit", type=int, default=None, help="the first N clips only, for a quick check")
@@ -291,7 +307,9 @@ def main() -> int:
         "model": args.model,
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
-        "versions": {package: importlib.metadata.version(package) for package in ("seqrec", "torch", "pocketsphinx")},
+        "versions": {
+            package: importlib.metadata.version(package) for package in ("seqrec", "torch", "pocketsphinx")
+        },
         "repeat": args.repeat,
         "missing_from_pocketsphinx_dictionary": missing,
         "systems": results,

@@ -10,6 +10,7 @@ decoded once, as the bundle decodes, with no threshold; the thresholds are then 
 words' scores. The test curve is for reading, not for choosing a threshold: that is done on dev.
 Also lists each out-of-vocabulary clip and the words it was heard as. Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,9 @@ MANIFESTS = {"dev": ["dev.jsonl"], "test": ["test_speech_commands.jsonl", "test_
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="commands")
     parser.add_argument("--split", choices=sorted(MANIFESTS), default="dev")
     args = parser.parse_args()
@@ -40,7 +43,12 @@ def main() -> int:
     if not vocabulary:
         raise SystemExit(f"{args.model}: an open-vocabulary model has no out-of-vocabulary clips to reject")
     bundle_decode = DecodeOptions(**bundle.config.get("decode", {}))
-    rows = [row for name in MANIFESTS[args.split] for row in read_manifest(DATA / name) if row.get("corpus") == "speech_commands"]
+    rows = [
+        row
+        for name in MANIFESTS[args.split]
+        for row in read_manifest(DATA / name)
+        if row.get("corpus") == "speech_commands"
+    ]
     references = [keep_vocabulary(row["text"], vocabulary) for row in rows]
     pipeline = speech_pipeline(bundle, decode=dataclasses.replace(bundle_decode, rejection_threshold=0.0))
     samples = list(pipeline.stream(({"path": row["audio_filepath"]} for row in rows), batch_size=64))
@@ -70,7 +78,8 @@ def main() -> int:
         "decode": dataclasses.asdict(bundle_decode),
         "bundle_threshold": {"wer": round(own_wer, 4), "false_accepts": own_accepted},
         "lowest_wer_by_false_accepts": [
-            {"false_accepts": k, "false_accept_rate": round(k / max(len(other), 1), 4), **curve[k]} for k in sorted(curve)
+            {"false_accepts": k, "false_accept_rate": round(k / max(len(other), 1), 4), **curve[k]}
+            for k in sorted(curve)
         ],
         "out_of_vocabulary_heard_as": [
             {"text": rows[i]["text"], "words": [[w["word"], w["score"]] for w in heard[i]]} for i in other

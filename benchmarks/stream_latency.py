@@ -11,6 +11,7 @@ after its speech (its ``padding`` of that already belongs to it), and audio arri
 ``endpoint_wait_seconds`` is that part, the baseline the rest (recognition) adds to.
 Prints one JSON object: the text, WER against the joined clips, and latency statistics.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,9 @@ from long_audio import clip_rows, write_joined  # beside this script
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("manifests", nargs="*", type=Path)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--speed", type=float, default=1.0)
@@ -43,8 +46,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "stream.wav"
         placed = write_joined(clip_rows(args.manifests), args.seconds, path, args.seed)
-        command = [sys.executable, "-m", "seqrec.pipelines.cli", "transcribe", "--stream-file", str(path),
-                   "--speed", str(args.speed), "--model", args.model, "--device", "cpu", "--format", "jsonl"]
+        command = [
+            sys.executable,
+            "-m",
+            "seqrec.pipelines.cli",
+            "transcribe",
+            "--stream-file",
+            str(path),
+            "--speed",
+            str(args.speed),
+            "--model",
+            args.model,
+            "--device",
+            "cpu",
+            "--format",
+            "jsonl",
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     latencies = [row["latency"] for row in rows]
@@ -60,7 +77,10 @@ def main() -> int:
         "text": text,
         "wer": round(rates["wer"], 4),
         "latency_seconds": _stats(latencies),
-        "endpoint_wait_seconds": {"min": round(vad.min_silence - vad.padding, 3), "max": round(vad.min_silence - vad.padding + LIVE_BLOCK_SECONDS, 3)},
+        "endpoint_wait_seconds": {
+            "min": round(vad.min_silence - vad.padding, 3),
+            "max": round(vad.min_silence - vad.padding + LIVE_BLOCK_SECONDS, 3),
+        },
     }
     print(json.dumps(result, indent=2))
     return 0

@@ -8,6 +8,7 @@ is loaded and warmed up first; every stage of the pipeline is timed in the same 
 decoding audio and of features shows beside the whole path. Start-up (import + model load) runs in
 fresh subprocesses. Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,10 @@ from seqrec.pipelines import Transcriber
 from seqrec.pipelines.manifest import read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MANIFESTS = [ROOT / "data/commands/test_speech_commands.jsonl", ROOT / "data/commands/test_fsdd.jsonl"]
+DEFAULT_MANIFESTS = [
+    ROOT / "data/commands/test_speech_commands.jsonl",
+    ROOT / "data/commands/test_fsdd.jsonl",
+]
 STARTUP_CODE = "from seqrec.pipelines import Transcriber; Transcriber()"
 
 
@@ -50,7 +54,11 @@ def steady_state(transcriber: Transcriber, paths: list[str], stages: int, repeat
             for sample in pipeline.run_batch([{"path": p} for p in paths[start : start + batch_size]]):
                 audio_seconds += sample.get("duration", 0.0)
         best = min(best, time.perf_counter() - started)
-    return {"seconds": round(best, 3), "audio_seconds": round(audio_seconds, 1), "x_real_time": round(audio_seconds / best, 1)}
+    return {
+        "seconds": round(best, 3),
+        "audio_seconds": round(audio_seconds, 1),
+        "x_real_time": round(audio_seconds / best, 1),
+    }
 
 
 def startup_seconds(model: str, runs: int = 3) -> float:
@@ -64,7 +72,9 @@ def startup_seconds(model: str, runs: int = 3) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("manifests", nargs="*", type=Path)
     parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     parser.add_argument("--repeat", type=int, default=3)
@@ -73,7 +83,10 @@ def main() -> int:
     paths = input_paths(args.manifests)
     transcriber = Transcriber(args.model, device="cpu")
     steady_state(transcriber, paths[: transcriber.batch_size], 3, 1)  # warm-up: lazy imports, allocator
-    stages = {name: steady_state(transcriber, paths, i + 1, args.repeat) for i, (name, _) in enumerate(transcriber.pipeline.steps)}
+    stages = {
+        name: steady_state(transcriber, paths, i + 1, args.repeat)
+        for i, (name, _) in enumerate(transcriber.pipeline.steps)
+    }
     result = {
         "inputs": len(paths),
         "torch_threads": torch.get_num_threads(),

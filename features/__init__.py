@@ -3,6 +3,7 @@
 The picture side (``frames``, ``hands``) needs OpenCV and MediaPipe; its names are imported on
 first use, so ``import seqrec.features`` stays light for the audio side and for training.
 """
+
 import importlib
 from typing import TYPE_CHECKING
 

@@ -4,6 +4,7 @@
 Both read through the same sources (``_SoundfileSource``, ``_PyAVSource``), so they accept and
 refuse the same files with the same one-line reasons.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -36,7 +37,9 @@ RESAMPLE_QUALITY = "HQ"
 _READ_FRAMES = 1 << 16
 
 
-def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS) -> np.ndarray:
+def load_audio(
+    path: str | os.PathLike, sample_rate: int = SAMPLE_RATE, max_seconds: float = MAX_SECONDS
+) -> np.ndarray:
     """Decode an audio file to mono float32 at ``sample_rate``.
 
     libsndfile (wav, flac, ogg, mp3, …) is tried first; containers such as mp4, m4a and webm go

@@ -1,5 +1,6 @@
 """Audio augmentation for training: speed perturbation, gain, room reverberation, noise at a random
 SNR (real recorded noise when the recipe names some, coloured noise otherwise), and quiet padding."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -60,7 +61,9 @@ def augment_audio(
         audio = resample(audio, round(sample_rate * speed), sample_rate)
     audio = audio * np.float32(10 ** (rng.uniform(*config.gain_db) / 20))
     if rng.random() < config.reverb_probability:
-        audio = reverberate(audio, sample_rate, rng.uniform(*config.reverb_rt60), rng.uniform(*config.reverb_drr_db), rng)
+        audio = reverberate(
+            audio, sample_rate, rng.uniform(*config.reverb_rt60), rng.uniform(*config.reverb_drr_db), rng
+        )
     if rng.random() < config.noise_probability:
         if noises and rng.random() < config.real_noise_share:
             noise = noise_stretch(noises[rng.integers(len(noises))], len(audio), rng)
@@ -72,17 +75,26 @@ def augment_audio(
     return audio.astype(np.float32)
 
 
-def pad_quietly(audio: np.ndarray, sample_rate: int, config: AudioAugmentConfig, rng: np.random.Generator) -> np.ndarray:
+def pad_quietly(
+    audio: np.ndarray, sample_rate: int, config: AudioAugmentConfig, rng: np.random.Generator
+) -> np.ndarray:
     """``audio`` with quiet coloured noise of random lengths and levels before and after it."""
+
     def side() -> np.ndarray:
         n_samples = int(rng.uniform(*config.pad_seconds) * sample_rate)
         level = np.float32(10 ** (rng.uniform(*config.pad_level_db) / 20))
-        return coloured_noise(n_samples, rng.uniform(*config.noise_alpha), rng) * level if n_samples else np.zeros(0, np.float32)
+        return (
+            coloured_noise(n_samples, rng.uniform(*config.noise_alpha), rng) * level
+            if n_samples
+            else np.zeros(0, np.float32)
+        )
 
     return np.concatenate([side(), audio, side()])
 
 
-def reverberate(audio: np.ndarray, sample_rate: int, rt60: float, drr_db: float, rng: np.random.Generator) -> np.ndarray:
+def reverberate(
+    audio: np.ndarray, sample_rate: int, rt60: float, drr_db: float, rng: np.random.Generator
+) -> np.ndarray:
     """``audio`` as heard in a room whose reverberation falls 60 dB in ``rt60`` seconds, with the
     direct sound ``drr_db`` above the reverberant tail; same length, same RMS."""
     from scipy.signal import fftconvolve

@@ -10,6 +10,7 @@ and MediaPipe both let go of the GIL), so decoding costs no time of its own. ``p
 a video file's frames at their own times on the wall clock, so a file goes through exactly the
 camera's code in place of a camera.
 """
+
 from __future__ import annotations
 
 import queue

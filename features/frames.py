@@ -4,6 +4,7 @@
 a video path through one OpenCV ``VideoCapture`` loop; ``as_rgb8`` brings any array a caller
 hands over (grayscale, RGBA, BGR straight from OpenCV, 16-bit, float) to that one layout.
 """
+
 from __future__ import annotations
 
 import os
@@ -99,7 +100,9 @@ def as_rgb8(image: np.ndarray, color_order: str = "rgb", path: str | os.PathLike
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
-        raise InputError(path, f"not an image: array of shape {image.shape} (expected [H, W], [H, W, 3] or [H, W, 4])")
+        raise InputError(
+            path, f"not an image: array of shape {image.shape} (expected [H, W], [H, W, 3] or [H, W, 4])"
+        )
     if image.size == 0:
         raise InputError(path, f"empty image: {image.shape[1]}x{image.shape[0]} px")
     image = _to_uint8(image, path)
@@ -156,7 +159,10 @@ class FrameSource:
                 raise InputError(self.name, "no camera at this index, or another program is using it")
             raise InputError(self.name, "not a video OpenCV can read")
         self.fps = self._capture.get(cv2.CAP_PROP_FPS) or None
-        self.size = (int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        self.size = (
+            int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        )
 
     def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
         last: float | None = None

@@ -21,6 +21,7 @@ hands there, but on digit photos shrunk to 16 px its landmarks stray 0.05 (in im
 the same photos at 100 px, against 0.02 at 32 px and 0.008 at 64 px. A picture over
 ``max_side`` is downscaled first; landmarks are normalised, so they hold for the picture as given.
 """
+
 from __future__ import annotations
 
 import functools
@@ -178,14 +179,18 @@ class HandLandmarks:
                 break
             border = round(fraction * max(rgb.shape[:2]))
             framed = cv2.copyMakeBorder(rgb, border, border, border, border, cv2.BORDER_REPLICATE)
-            hands = _remove_border(_to_hands(landmarker.detect(_mp_image(framed)), image_size), rgb.shape, border)
+            hands = _remove_border(
+                _to_hands(landmarker.detect(_mp_image(framed)), image_size), rgb.shape, border
+            )
         return hands
 
     def tracker(self) -> HandTracker:
         """A VIDEO-mode tracker for one stream of frames; close it (or use ``with``) when done."""
         return HandTracker(self._model, self.config)
 
-    def track(self, frames: Iterable[tuple[float | None, np.ndarray]], color_order: str = "rgb") -> Iterator[Hands]:
+    def track(
+        self, frames: Iterable[tuple[float | None, np.ndarray]], color_order: str = "rgb"
+    ) -> Iterator[Hands]:
         """Hands in each ``(seconds, frame)`` of one video or camera (a ``FrameSource``), in order."""
         with self.tracker() as tracker:
             for seconds, frame in frames:
@@ -307,7 +312,9 @@ def _create_landmarker(model: bytes, config: HandLandmarksConfig, video: bool):
     try:
         return vision.HandLandmarker.create_from_options(options)
     except (RuntimeError, ValueError) as error:
-        raise ModelFileError(f"MediaPipe cannot load the hand model: {' '.join(str(error).split())}") from None
+        raise ModelFileError(
+            f"MediaPipe cannot load the hand model: {' '.join(str(error).split())}"
+        ) from None
 
 
 def _mp_image(rgb: np.ndarray):
@@ -320,7 +327,9 @@ def _fit(rgb: np.ndarray, max_side: int, path) -> np.ndarray:
     """Refuse a picture too small to hold a hand; shrink one larger than ``max_side``."""
     height, width = rgb.shape[:2]
     if min(height, width) < MIN_SIDE:
-        raise InputError(path, f"image is {width}x{height} px; hands need at least {MIN_SIDE} px on each side")
+        raise InputError(
+            path, f"image is {width}x{height} px; hands need at least {MIN_SIDE} px on each side"
+        )
     scale = max_side / max(height, width)
     if scale >= 1:
         return rgb
@@ -352,4 +361,11 @@ def _remove_border(hands: Hands, shape: tuple[int, ...], border: int) -> Hands:
     offset = np.array([border, border, 0], np.float32)
     inner = np.array([width, height, width], np.float32)  # z is in units of the width, like x
     landmarks = np.where(hands.present[:, None, None], (hands.landmarks * framed - offset) / inner, 0)
-    return Hands(landmarks.astype(np.float32), hands.present, hands.score, hands.handedness, hands.image_size, hands.timestamp)
+    return Hands(
+        landmarks.astype(np.float32),
+        hands.present,
+        hands.score,
+        hands.handedness,
+        hands.image_size,
+        hands.timestamp,
+    )

@@ -6,6 +6,7 @@ could have seen: turned in the picture, nearer or farther, seen a little askew, 
 shorter fingers, with the landmark model's jitter, with frames where detection failed, faster or
 slower. Draws come from the generator given, so a batch is a function of its seed.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -46,7 +47,11 @@ class LandmarkAugmentConfig:
 
 
 def augment_landmarks(
-    landmarks: np.ndarray, present: np.ndarray, aspect: float, config: LandmarkAugmentConfig, rng: np.random.Generator
+    landmarks: np.ndarray,
+    present: np.ndarray,
+    aspect: float,
+    config: LandmarkAugmentConfig,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One random variant of a sequence of hands.
 
@@ -109,7 +114,12 @@ def _reshape_hand(hand: np.ndarray, config: LandmarkAugmentConfig, rng: np.rando
 
 
 def hold_pose(
-    landmarks: np.ndarray, present: np.ndarray, n_frames: int, rng: np.random.Generator, aspect: float = 1.0, drift: float = 0.05
+    landmarks: np.ndarray,
+    present: np.ndarray,
+    n_frames: int,
+    rng: np.random.Generator,
+    aspect: float = 1.0,
+    drift: float = 0.05,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A pose seen in one picture held for ``n_frames`` frames, drifting a little as a held hand does.
 
@@ -125,7 +135,9 @@ def hold_pose(
     """
     landmarks = np.asarray(landmarks, np.float32).reshape(1, N_HANDS, -1, 3)
     present = np.asarray(present, bool).reshape(1, N_HANDS)
-    palm_vectors = (landmarks[0, :, MIDDLE_MCP, :2] - landmarks[0, :, WRIST, :2]) / np.array([1.0, aspect], np.float32)
+    palm_vectors = (landmarks[0, :, MIDDLE_MCP, :2] - landmarks[0, :, WRIST, :2]) / np.array(
+        [1.0, aspect], np.float32
+    )
     palms = np.linalg.norm(palm_vectors, axis=-1)[present[0]]
     palm = float(palms.mean()) if len(palms) else 0.0
     steps = rng.normal(0.0, drift * palm / np.sqrt(max(n_frames, 1)), (n_frames, 1, 1, 3)).astype(np.float32)

@@ -15,6 +15,7 @@ swipe, and palm sizes make it the same near the camera and far from it. The vect
 hands (left wrist minus right wrist, in palm sizes, zero unless both are there) carries where the
 hands are relative to each other, which two-handed signs need.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -74,7 +75,9 @@ class LandmarkFeatures:
         present = np.stack([frame.present for frame in hands])
         return self(landmarks, present, np.array([frame.aspect for frame in hands], np.float32))
 
-    def __call__(self, landmarks: np.ndarray, present: np.ndarray, aspect: float | np.ndarray = 1.0) -> np.ndarray:
+    def __call__(
+        self, landmarks: np.ndarray, present: np.ndarray, aspect: float | np.ndarray = 1.0
+    ) -> np.ndarray:
         """Features of one sequence.
 
         Parameters
@@ -93,9 +96,13 @@ class LandmarkFeatures:
         landmarks = np.asarray(landmarks, np.float32)
         present = np.asarray(present, bool)
         if landmarks.ndim != 4 or landmarks.shape[1:] != (N_HANDS, N_HAND_LANDMARKS, N_COORDS):
-            raise ValueError(f"landmarks must be [T, {N_HANDS}, {N_HAND_LANDMARKS}, {N_COORDS}], not {list(landmarks.shape)}")
+            raise ValueError(
+                f"landmarks must be [T, {N_HANDS}, {N_HAND_LANDMARKS}, {N_COORDS}], not {list(landmarks.shape)}"
+            )
         if present.shape != landmarks.shape[:2]:
-            raise ValueError(f"present must be [T, {N_HANDS}] = {list(landmarks.shape[:2])}, not {list(present.shape)}")
+            raise ValueError(
+                f"present must be [T, {N_HANDS}] = {list(landmarks.shape[:2])}, not {list(present.shape)}"
+            )
         n_frames, c = len(landmarks), self.n_coords
         points = landmarks[..., :c].copy()
         points[..., 1] /= np.broadcast_to(np.asarray(aspect, np.float32), (n_frames,))[:, None, None]
@@ -117,7 +124,10 @@ class LandmarkFeatures:
             wrist_velocity = np.zeros_like(wrist)
             wrist_velocity[1:] = (wrist[1:] - wrist[:-1]) / ((palm[1:] + palm[:-1]) / 2)[..., None] * mirror
             gain = np.float32(self.velocity_gain)
-            parts += [np.where(both[..., None], shape_velocity * gain, 0.0), np.where(both[..., None], wrist_velocity * gain, 0.0)]
+            parts += [
+                np.where(both[..., None], shape_velocity * gain, 0.0),
+                np.where(both[..., None], wrist_velocity * gain, 0.0),
+            ]
         hands = np.concatenate(parts, axis=-1).reshape(n_frames, N_HANDS * self.hand_dim)
 
         both_hands = valid.all(axis=1)

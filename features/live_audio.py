@@ -6,6 +6,7 @@ blocks no sooner than they would have been heard, and ``wall_time(t)`` says when
 can tell how late its results are. A file played ``speed`` times faster than real time stands in
 for a microphone in tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -69,9 +70,13 @@ class Microphone:
         try:
             import sounddevice
         except ImportError:
-            raise MicrophoneError("the sounddevice package is not installed (pip install 'seqrec[mic]')") from None
+            raise MicrophoneError(
+                "the sounddevice package is not installed (pip install 'seqrec[mic]')"
+            ) from None
         except OSError:  # sounddevice is there but finds no libportaudio to load
-            raise MicrophoneError("the PortAudio library is not installed (Debian/Ubuntu: apt install libportaudio2)") from None
+            raise MicrophoneError(
+                "the PortAudio library is not installed (Debian/Ubuntu: apt install libportaudio2)"
+            ) from None
         self._sd = sounddevice
         self.device = device
         try:
@@ -81,7 +86,9 @@ class Microphone:
         if info is None or info["max_input_channels"] < 1:
             inputs = self.input_devices()
             if device is None or not inputs:
-                raise MicrophoneError("no audio input device found" + (f" (input devices: {inputs})" if inputs else ""))
+                raise MicrophoneError(
+                    "no audio input device found" + (f" (input devices: {inputs})" if inputs else "")
+                )
             raise MicrophoneError(f"device {device} is not an audio input device (input devices: {inputs})")
         self.name = info["name"]
         self.device_rate = int(info["default_samplerate"])
@@ -110,11 +117,18 @@ class Microphone:
 
         try:
             stream = sd.InputStream(
-                device=self.device, channels=1, dtype="float32", samplerate=rate,
-                blocksize=max(1, round(block_seconds * rate)), callback=on_audio,
+                device=self.device,
+                channels=1,
+                dtype="float32",
+                samplerate=rate,
+                blocksize=max(1, round(block_seconds * rate)),
+                callback=on_audio,
             )
         except (sd.PortAudioError, ValueError) as error:
-            raise MicrophoneError(f"cannot open {self.name!r} for recording: {' '.join(str(error).split())}") from None
+            raise MicrophoneError(
+                f"cannot open {self.name!r} for recording: {' '.join(str(error).split())}"
+            ) from None
+
         def recorded() -> Iterator[np.ndarray]:
             while True:
                 yield heard.get()

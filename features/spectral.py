@@ -1,4 +1,5 @@
 """Frame-level audio features: MFCC (+Δ, ΔΔ) or log-mel, with per-utterance mean/variance normalisation."""
+
 from __future__ import annotations
 
 import functools
@@ -139,7 +140,9 @@ def librosa_features(audio: np.ndarray, config: SpectralConfig) -> np.ndarray:
         base = librosa.feature.mfcc(S=base, n_mfcc=config.n_mfcc)
     parts = [base]
     if config.deltas:
-        width = min(DELTA_WIDTH, base.shape[1] if base.shape[1] % 2 else base.shape[1] - 1)  # librosa refuses < 3
+        width = min(
+            DELTA_WIDTH, base.shape[1] if base.shape[1] % 2 else base.shape[1] - 1
+        )  # librosa refuses < 3
         parts += [librosa.feature.delta(base, width=width, order=order, mode="interp") for order in (1, 2)]
     features = np.concatenate(parts).T
     return (cmvn(features) if config.cmvn else features).astype(np.float32)
@@ -170,8 +173,12 @@ def _analysis(config: SpectralConfig) -> tuple[int, np.ndarray, np.ndarray, np.n
     import scipy.signal
 
     n_fft = 1 << (config.win_length - 1).bit_length()
-    window = librosa.util.pad_center(scipy.signal.get_window("hann", config.win_length, fftbins=True), size=n_fft)
-    mel_basis = librosa.filters.mel(sr=config.sample_rate, n_fft=n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax)
+    window = librosa.util.pad_center(
+        scipy.signal.get_window("hann", config.win_length, fftbins=True), size=n_fft
+    )
+    mel_basis = librosa.filters.mel(
+        sr=config.sample_rate, n_fft=n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax
+    )
     dct = scipy.fft.dct(np.eye(config.n_mels), type=2, norm="ortho", axis=0)[: config.n_mfcc].T
     return n_fft, window.astype(np.float32), mel_basis.T.astype(np.float32), dct.astype(np.float32)
 
@@ -187,7 +194,9 @@ def _delta(base: np.ndarray, order: int) -> np.ndarray:
     half = width // 2
     values = base.astype(np.float64)
     result = np.empty_like(values)
-    result[..., half : n_frames - half, :] = np.lib.stride_tricks.sliding_window_view(values, width, axis=-2) @ interior
+    result[..., half : n_frames - half, :] = (
+        np.lib.stride_tricks.sliding_window_view(values, width, axis=-2) @ interior
+    )
     result[..., :half, :] = head @ values[..., :width, :]
     result[..., n_frames - half :, :] = tail @ values[..., n_frames - width :, :]
     return result.astype(base.dtype)

@@ -7,6 +7,7 @@ utterance, bursts shorter than ``min_speech`` are dropped, each utterance gets `
 both sides, and one that runs past ``max_seconds`` is cut at its quietest moment. Memory holds
 one utterance at most, whatever the length of the stream.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -25,7 +26,9 @@ class VadConfig:
     offset_db: float = 5.0  # ... and speech goes on while frames stay this far above it
     floor_window: float = 5.0  # the floor is the quietest moment of this much past audio
     floor_smoothing: float = 0.1  # ... measured over this long, so one quiet frame is not a floor
-    min_floor_db: float = -60.0  # the floor never drops below this (dBFS): low noise after digital silence is not speech
+    min_floor_db: float = (
+        -60.0
+    )  # the floor never drops below this (dBFS): low noise after digital silence is not speech
     warmup: float = 1.0  # the first floor is taken over this much audio, so speech at the start counts
     min_speech: float = 0.1  # a quick, quiet "eight" stays above the threshold for only about 0.12 s
     min_silence: float = 0.3
@@ -34,7 +37,9 @@ class VadConfig:
 
     def __post_init__(self):
         if not 0 <= self.padding <= self.min_silence:
-            raise ValueError("padding must be between 0 and min_silence: the end padding is audio already heard")
+            raise ValueError(
+                "padding must be between 0 and min_silence: the end padding is audio already heard"
+            )
         if self.max_seconds < 2 * (self.padding + self.min_speech):
             raise ValueError("max_seconds is too short to hold a padded utterance")
         if self.offset_db > self.onset_db:
@@ -138,7 +143,9 @@ class StreamingSegmenter:
         floors = self._noise_floors(power)
         onset, offset = self.config.onset_db, self.config.offset_db
         found = []
-        for f, level, floor in zip(range(self._frames_done, self._frames_done + n_new), levels.tolist(), floors.tolist()):
+        for f, level, floor in zip(
+            range(self._frames_done, self._frames_done + n_new), levels.tolist(), floors.tolist()
+        ):
             self._speaking = level > floor + (offset if self._speaking else onset)
             if self._start is None:
                 if self._speaking:
@@ -177,7 +184,9 @@ class StreamingSegmenter:
             self._power_tail = np.full(self._smoothing - 1, power[0])
         history = np.concatenate([self._power_tail, power])
         sums = np.cumsum(np.r_[0.0, history])
-        smoothed = 10 * np.log10((sums[self._smoothing :] - sums[: -self._smoothing]) / self._smoothing + 1e-12)
+        smoothed = 10 * np.log10(
+            (sums[self._smoothing :] - sums[: -self._smoothing]) / self._smoothing + 1e-12
+        )
         self._power_tail = history[power.size :]
         if self._smoothed_tail is None:
             # The first floor looks ahead over the warm-up audio, so speech at the very start is
@@ -185,7 +194,9 @@ class StreamingSegmenter:
             self._smoothed_tail = np.array([smoothed.min()])
         window = np.concatenate([self._smoothed_tail, smoothed])
         if window.size < self._floor_window - 1 + power.size:
-            window = np.concatenate([np.full(self._floor_window - 1 + power.size - window.size, np.inf), window])
+            window = np.concatenate(
+                [np.full(self._floor_window - 1 + power.size - window.size, np.inf), window]
+            )
         floors = np.lib.stride_tricks.sliding_window_view(window, self._floor_window).min(axis=1)
         self._smoothed_tail = window[power.size :]
         return np.maximum(floors, self.config.min_floor_db)
@@ -199,7 +210,11 @@ class StreamingSegmenter:
 
     def _trim(self) -> None:
         """Drop what no utterance can still need: before the open one, or all but the padding."""
-        keep = self._start if self._start is not None else max(self._frames_done - self._padding, self._emitted_to)
+        keep = (
+            self._start
+            if self._start is not None
+            else max(self._frames_done - self._padding, self._emitted_to)
+        )
         drop = keep - self._buffer_frame
         if drop > 0:
             self._audio = self._audio[drop * self.frame :]

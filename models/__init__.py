@@ -1,4 +1,5 @@
 """torch modules and what makes them usable: encoder, heads, tokenizer, CTC decoding, bundles."""
+
 from .bundle import (
     DEFAULT_SPEECH_MODEL,
     BundleError,

@@ -1,5 +1,6 @@
 """A model bundle is a folder: ``config.json`` (dims, features, tokenizer, provenance, metrics) and
 ``model.safetensors``. Loading never unpickles; bundled models load by name, any bundle by path."""
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,11 @@ class ModelBundle:
 
 
 def bundled_model_names() -> list[str]:
-    return sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / CONFIG_FILE).is_file()) if PRETRAINED_DIR.is_dir() else []
+    return (
+        sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / CONFIG_FILE).is_file())
+        if PRETRAINED_DIR.is_dir()
+        else []
+    )
 
 
 def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
@@ -81,7 +86,9 @@ def load_bundle(name_or_path: str | os.PathLike, device: str | torch.device | No
     try:
         model.load_state_dict(weights)
     except RuntimeError as error:
-        raise BundleError(f"{weights_path}: weights do not match the config ({str(error).splitlines()[0]})") from None
+        raise BundleError(
+            f"{weights_path}: weights do not match the config ({str(error).splitlines()[0]})"
+        ) from None
     tokenizer = CharTokenizer(config["tokenizer"]["symbols"]) if "tokenizer" in config else None
     model.eval().to(device or "cpu")
     return ModelBundle(path, config, model, tokenizer)

@@ -1,4 +1,5 @@
 """Greedy CTC decoding with frame alignments, and words with times and scores from them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

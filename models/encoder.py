@@ -1,4 +1,5 @@
 """The shared bidirectional-LSTM encoder: one class for speech features and hand landmarks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Output heads that sit on the shared encoder; each reads the encoding and its valid lengths."""
+
 from __future__ import annotations
 
 import torch
@@ -35,6 +36,8 @@ class ClassifierHead(nn.Module):
         """[B, T, n_input] and [B] lengths -> log-probabilities [B, n_labels] (float32)."""
         steps = torch.arange(encoded.shape[1], device=encoded.device)
         valid = steps[None, :] < lengths.to(encoded.device)[:, None]  # [B, T]
-        weights = self.attention(encoded).squeeze(-1).float().masked_fill(~valid, float("-inf")).softmax(dim=1)
+        weights = (
+            self.attention(encoded).squeeze(-1).float().masked_fill(~valid, float("-inf")).softmax(dim=1)
+        )
         pooled = torch.einsum("bt,btd->bd", weights, encoded.float())
         return self.linear(pooled).float().log_softmax(dim=-1)

@@ -1,6 +1,7 @@
 """CTC beam search constrained to a vocabulary (a lexicon), with an optional word bigram, through
 flashlight-text (the ``[lm]`` extra). Its output is the same word records ``spans_to_words`` makes
 of greedy decoding: the same times and scores, from the chosen path."""
+
 from __future__ import annotations
 
 import math
@@ -84,7 +85,9 @@ class LexiconBeamDecoder:
         self.tokenizer = tokenizer
         self.words = list(vocabulary)
         self.separator = separator = tokenizer.separator_id
-        self.language_model = _bigram_lm(fl, np.asarray(bigram)) if bigram is not None and options.lm_weight else fl.ZeroLM()
+        self.language_model = (
+            _bigram_lm(fl, np.asarray(bigram)) if bigram is not None and options.lm_weight else fl.ZeroLM()
+        )
         start = self.language_model.start(False)
         trie = fl.Trie(len(tokenizer), separator)
         for word_index, word in enumerate(vocabulary):
@@ -107,7 +110,9 @@ class LexiconBeamDecoder:
         self._decoder = fl.LexiconDecoder(settings, trie, self.language_model, separator, 0, -1, [], False)
         self._trie = trie  # the decoder holds a reference only on the C++ side
 
-    def decode_words(self, log_probs: np.ndarray, step_seconds: float, duration: float | None = None) -> list[dict]:
+    def decode_words(
+        self, log_probs: np.ndarray, step_seconds: float, duration: float | None = None
+    ) -> list[dict]:
         """[T, V] log-probabilities -> the best in-vocabulary word sequence, as ``spans_to_words``
         gives it: {"word", "start", "end", "score"}, times in seconds (clipped to ``duration``),
         score the mean probability of the word's characters on the chosen path.
@@ -128,14 +133,18 @@ class LexiconBeamDecoder:
         for end_step in np.flatnonzero(emitted >= 0):
             steps = np.arange(first_step, end_step + 1)
             tokens = path[first_step : end_step + 1]
-            characters = [span for span in path_spans(tokens, emissions[steps, tokens]) if span.token != self.separator]
+            characters = [
+                span for span in path_spans(tokens, emissions[steps, tokens]) if span.token != self.separator
+            ]
             start = first_step + (characters[0].start if characters else len(steps) - 1)
             words.append(
                 {
                     "word": self.words[emitted[end_step]],
                     "start": round(min(start * step_seconds, limit), 3),
                     "end": round(min((end_step + 1) * step_seconds, limit), 3),
-                    "score": round(float(np.mean([span.score for span in characters])) if characters else 0.0, 4),
+                    "score": round(
+                        float(np.mean([span.score for span in characters])) if characters else 0.0, 4
+                    ),
                 }
             )
             first_step = end_step + 1

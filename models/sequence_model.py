@@ -1,4 +1,5 @@
 """A shared encoder with named heads: the whole recogniser as one module."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -43,18 +44,25 @@ class SequenceModel(nn.Module):
         super().__init__()
         unknown = {head.kind for head in dims.heads.values()} - HEAD_TYPES.keys()
         if unknown or not dims.heads:
-            raise ValueError(f"a model needs heads of kinds {sorted(HEAD_TYPES)}; got {sorted(unknown) or 'none'}")
+            raise ValueError(
+                f"a model needs heads of kinds {sorted(HEAD_TYPES)}; got {sorted(unknown) or 'none'}"
+            )
         self.dims = dims
         self.encoder = BiLSTMEncoder(dims.encoder)
         self.heads = nn.ModuleDict(
-            {name: HEAD_TYPES[head.kind](dims.encoder.n_output, head.n_outputs) for name, head in dims.heads.items()}
+            {
+                name: HEAD_TYPES[head.kind](dims.encoder.n_output, head.n_outputs)
+                for name, head in dims.heads.items()
+            }
         )
 
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def forward(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    def forward(
+        self, features: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """[B, T, D] features and [B] lengths -> ({head name: log-probabilities}, [B] output lengths).
 
         A CTC head gives [B, T', n_outputs] (one row per encoder step), a classifier [B, n_outputs].

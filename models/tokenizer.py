@@ -1,4 +1,5 @@
 """Characters to token ids and back, with the CTC blank at index 0."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

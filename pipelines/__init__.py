@@ -1,4 +1,5 @@
 """Stages, pipelines, training, evaluation and the CLI: where features and models meet."""
+
 from .stage import PASSTHROUGH, MissingFieldError, Pipeline, Stage
 from .transcribe import Transcriber, transcribe
 

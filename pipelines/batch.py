@@ -8,6 +8,7 @@ so rerunning a job that crashed or was killed skips the ids already written and 
 every input appears exactly once. The summary (counts, failures, throughput, and WER/CER or
 accuracy where the input has references) goes to stderr and to ``OUT.summary.json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,7 +88,9 @@ def run_job(job: BatchJob) -> dict:
     items = read_inputs(job.input, task.reads)
     if not any(item.media in task.reads for item in items):
         kinds = ", ".join(sorted({item.media for item in items}))
-        raise UsageError(f"{job.input}: batch {task.name} reads {' or '.join(task.reads)}; this input lists {kinds}")
+        raise UsageError(
+            f"{job.input}: batch {task.name} reads {' or '.join(task.reads)}; this input lists {kinds}"
+        )
     if job.engine == "ray":
         from .batch_ray import import_ray
 
@@ -119,7 +122,9 @@ def run_job(job: BatchJob) -> dict:
     return summary
 
 
-def _run_engine(job: BatchJob, task: BatchTask, options: TaskOptions, items: list[BatchItem], workers: int | None) -> Iterator[list[dict]]:
+def _run_engine(
+    job: BatchJob, task: BatchTask, options: TaskOptions, items: list[BatchItem], workers: int | None
+) -> Iterator[list[dict]]:
     if not items:
         return iter(())
     if job.engine == "ray":
@@ -138,7 +143,11 @@ def _write_rows(output: ResultLog | FeatureShards, rows: list[dict], progress: _
 
 
 def _wrong_media_row(task: BatchTask, item: BatchItem) -> dict:
-    return {"id": item.id, "path": item.path, "error": f"batch {task.name} reads {' or '.join(task.reads)}, not {item.media}"}
+    return {
+        "id": item.id,
+        "path": item.path,
+        "error": f"batch {task.name} reads {' or '.join(task.reads)}, not {item.media}",
+    }
 
 
 class _Progress:
@@ -148,8 +157,14 @@ class _Progress:
         from tqdm import tqdm
 
         self.bar = tqdm(
-            total=total, initial=done_before, unit="item", desc=f"batch {job.task}", file=sys.stderr,
-            disable=True if job.quiet else None, smoothing=0.05, dynamic_ncols=True,
+            total=total,
+            initial=done_before,
+            unit="item",
+            desc=f"batch {job.task}",
+            file=sys.stderr,
+            disable=True if job.quiet else None,
+            smoothing=0.05,
+            dynamic_ncols=True,
         )
         self.quiet = job.quiet
 
@@ -181,7 +196,9 @@ def _start_worker(task: BatchTask, options: TaskOptions) -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         _runner = TaskRunner(task, options)
-    except Exception as error:  # raised again with the first batch, in the job's process, where it can be reported
+    except (
+        Exception
+    ) as error:  # raised again with the first batch, in the job's process, where it can be reported
         _startup_error = error
 
 
@@ -198,7 +215,9 @@ def _run_batch(items: list[BatchItem]) -> list[dict]:
     return _runner(items)
 
 
-def run_local(task: BatchTask, options: TaskOptions, items: list[BatchItem], workers: int, batch_size: int) -> Iterator[list[dict]]:
+def run_local(
+    task: BatchTask, options: TaskOptions, items: list[BatchItem], workers: int, batch_size: int
+) -> Iterator[list[dict]]:
     """Rows for ``items`` from ``workers`` processes, a batch at a time, as batches finish.
 
     A worker that dies (a crash in a decoder, the kernel's OOM killer) takes its batches with it:
@@ -210,7 +229,9 @@ def run_local(task: BatchTask, options: TaskOptions, items: list[BatchItem], wor
     context = multiprocessing.get_context("spawn")  # fork would copy torch's thread pools: unsafe
     pools_without_results = 0
     while batches or suspects:
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(task, options))
+        pool = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(task, options)
+        )
         died: list[dict] = []
         results = 0
         try:
@@ -223,10 +244,14 @@ def run_local(task: BatchTask, options: TaskOptions, items: list[BatchItem], wor
             yield died
         pools_without_results = 0 if results else pools_without_results + 1
         if pools_without_results == MAX_POOLS_WITHOUT_RESULTS:
-            raise RuntimeError(f"the worker processes died {pools_without_results} times before finishing a batch; see the errors above")
+            raise RuntimeError(
+                f"the worker processes died {pools_without_results} times before finishing a batch; see the errors above"
+            )
 
 
-def _run_pool(pool: ProcessPoolExecutor, batches: deque, suspects: deque, workers: int, died: list[dict]) -> Iterator[list[dict]]:
+def _run_pool(
+    pool: ProcessPoolExecutor, batches: deque, suspects: deque, workers: int, died: list[dict]
+) -> Iterator[list[dict]]:
     """Run batches (or, after a worker died, the suspects one by one) until done or the pool breaks.
 
     When it breaks, the items it was running become suspects, or, for an item that ran alone, an
@@ -249,7 +274,13 @@ def _run_pool(pool: ProcessPoolExecutor, batches: deque, suspects: deque, worker
                 lost = list(in_flight.values())
                 if len(lost) == 1 and len(lost[0]) == 1:
                     item = lost[0][0]
-                    died.append({"id": item.id, "path": item.path, "error": "the worker process died while reading this input"})
+                    died.append(
+                        {
+                            "id": item.id,
+                            "path": item.path,
+                            "error": "the worker process died while reading this input",
+                        }
+                    )
                 else:
                     suspects.extend(item for batch in lost for item in batch)
                 return
@@ -313,7 +344,9 @@ def summarize(
 ) -> dict:
     """Counts over every input (this run's rows and earlier runs'), this run's timing, the task's metrics."""
     rows = [rows_by_id[item.id] for item in items]
-    failures = [{"id": row["id"], "path": row["path"], "error": row["error"]} for row in rows if "error" in row]
+    failures = [
+        {"id": row["id"], "path": row["path"], "error": row["error"]} for row in rows if "error" in row
+    ]
     return {
         "task": job.task,
         "input": str(job.input),
@@ -348,7 +381,9 @@ def summary_text(summary: dict, path: Path) -> str:
         lines.append(line)
     metrics = summary["metrics"]
     if "wer" in metrics:
-        lines.append(f"  WER {metrics['wer']:.2%}, CER {metrics['cer']:.2%} over {metrics['utterances']} references")
+        lines.append(
+            f"  WER {metrics['wer']:.2%}, CER {metrics['cer']:.2%} over {metrics['utterances']} references"
+        )
     if "accuracy" in metrics:
         lines.append(f"  accuracy {metrics['accuracy']:.2%} over {metrics['references']} references")
     lines.append(f"  summary: {path}")

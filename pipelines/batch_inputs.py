@@ -15,6 +15,7 @@ An item's id is the manifest's ``id`` (the utterance id of LibriSpeech, the ``se
 Kaggle CSVs) where the input has one, else its path relative to the input's root. Resuming counts
 on ids, so an id that appears twice is a usage error.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,7 +29,12 @@ from .device import UsageError
 from .manifest import read_manifest
 
 # Which media a manifest row holds, by the field that names its file.
-MEDIA_FIELDS = {"audio_filepath": "audio", "video_filepath": "video", "image_filepath": "image", "features_filepath": "features"}
+MEDIA_FIELDS = {
+    "audio_filepath": "audio",
+    "video_filepath": "video",
+    "image_filepath": "image",
+    "features_filepath": "features",
+}
 MANIFEST_SUFFIXES = (".jsonl", ".json")
 # Kaggle's parquet landmark sequences: ISLR (one sign per file) and ASL Fingerspelling (a phrase
 # per sequence, many sequences per file). Their CSVs name the reference column differently.
@@ -79,7 +85,11 @@ def read_inputs(path: str | os.PathLike, reads: tuple[str, ...]) -> list[BatchIt
     """
     path = Path(path)
     if path.is_dir():
-        items = read_librispeech(path) if next(path.rglob(LIBRISPEECH_TRANSCRIPTS), None) else read_folder(path, reads)
+        items = (
+            read_librispeech(path)
+            if next(path.rglob(LIBRISPEECH_TRANSCRIPTS), None)
+            else read_folder(path, reads)
+        )
     elif not path.exists():
         raise UsageError(f"{path}: no such file or folder")
     elif path.suffix.lower() in MANIFEST_SUFFIXES:
@@ -89,7 +99,9 @@ def read_inputs(path: str | os.PathLike, reads: tuple[str, ...]) -> list[BatchIt
     elif media_of(path, reads):
         items = [BatchItem(path.name, str(path), media_of(path, reads))]
     else:
-        raise UsageError(f"{path}: not a manifest (.jsonl), a Kaggle CSV, a folder, nor a file of {' or '.join(reads)}")
+        raise UsageError(
+            f"{path}: not a manifest (.jsonl), a Kaggle CSV, a folder, nor a file of {' or '.join(reads)}"
+        )
     if not items:
         raise UsageError(f"{path}: no inputs in it ({' or '.join(reads)} files)")
     _check_unique_ids(path, items)
@@ -104,7 +116,11 @@ def read_manifest_items(manifest: Path) -> list[BatchItem]:
         field = next(field for field in MEDIA_FIELDS if field in row)
         reference = row.get("text", row.get("label"))
         item_id = row["id"] if "id" in row else Path(os.path.relpath(row[field], root)).as_posix()
-        items.append(BatchItem(str(item_id), row[field], MEDIA_FIELDS[field], None if reference is None else str(reference)))
+        items.append(
+            BatchItem(
+                str(item_id), row[field], MEDIA_FIELDS[field], None if reference is None else str(reference)
+            )
+        )
     return items
 
 
@@ -113,7 +129,9 @@ def read_folder(folder: Path, reads: tuple[str, ...]) -> list[BatchItem]:
     found = sorted((p, media) for p in folder.rglob("*") if p.is_file() and (media := media_of(p, reads)))
     fsdd = bool(found) and all(FSDD_NAME.match(p.name) for p, _ in found)
     return [
-        BatchItem(p.relative_to(folder).as_posix(), str(p), media, DIGIT_WORDS[int(p.name[0])] if fsdd else None)
+        BatchItem(
+            p.relative_to(folder).as_posix(), str(p), media, DIGIT_WORDS[int(p.name[0])] if fsdd else None
+        )
         for p, media in found
     ]
 
@@ -124,14 +142,18 @@ def read_librispeech(root: Path) -> list[BatchItem]:
 
     items = []
     for transcripts in sorted(root.rglob(LIBRISPEECH_TRANSCRIPTS)):
-        audio_by_stem = {p.stem: p for p in sorted(transcripts.parent.iterdir()) if p.suffix.lower() in AUDIO_EXTENSIONS}
+        audio_by_stem = {
+            p.stem: p for p in sorted(transcripts.parent.iterdir()) if p.suffix.lower() in AUDIO_EXTENSIONS
+        }
         for number, line in enumerate(transcripts.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             utterance, _, text = line.strip().partition(" ")
             if not text:
                 raise UsageError(f"{transcripts}:{number}: expected 'UTTERANCE-ID TEXT'")
-            audio = audio_by_stem.get(utterance, transcripts.parent / f"{utterance}.flac")  # a missing file: an error row
+            audio = audio_by_stem.get(
+                utterance, transcripts.parent / f"{utterance}.flac"
+            )  # a missing file: an error row
             items.append(BatchItem(utterance, str(audio), "audio", text))
     return items
 
@@ -143,14 +165,22 @@ def read_kaggle_csv(table: Path) -> list[BatchItem]:
         reader = csv.DictReader(lines)
         columns = reader.fieldnames or []
         if "path" not in columns or "sequence_id" not in columns:
-            raise UsageError(f"{table}: a Kaggle ISLR or ASL-Fingerspelling CSV has columns path and sequence_id (this one: {columns})")
+            raise UsageError(
+                f"{table}: a Kaggle ISLR or ASL-Fingerspelling CSV has columns path and sequence_id (this one: {columns})"
+            )
         reference = next((column for column in KAGGLE_REFERENCE_COLUMNS if column in columns), None)
         items = []
         for row in reader:
             if not row["path"] or not row["sequence_id"]:
                 raise UsageError(f"{table}:{reader.line_num}: path and sequence_id must not be empty")
             items.append(
-                BatchItem(row["sequence_id"], str(root / row["path"]), LANDMARKS, row[reference] if reference else None, row["sequence_id"])
+                BatchItem(
+                    row["sequence_id"],
+                    str(root / row["path"]),
+                    LANDMARKS,
+                    row[reference] if reference else None,
+                    row["sequence_id"],
+                )
             )
     return items
 
@@ -185,5 +215,7 @@ def _check_unique_ids(source: Path, items: list[BatchItem]) -> None:
     seen: set[str] = set()
     for item in items:
         if item.id in seen:
-            raise UsageError(f"{source}: id {item.id!r} appears more than once; results are resumed by id, so ids must be unique")
+            raise UsageError(
+                f"{source}: id {item.id!r} appears more than once; results are resumed by id, so ids must be unique"
+            )
         seen.add(item.id)

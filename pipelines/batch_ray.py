@@ -5,6 +5,7 @@ model (a :class:`TaskRunner`, as the local engine's workers do, so rows are the 
 as JSON, and rows come back as JSON plus their array as ``.npy`` bytes (features), so neither
 depends on how Arrow would type a nested result. Needs the ``[ray]`` extra.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,7 +48,12 @@ class TaskActor:
 
 
 def run_on_ray(
-    task: BatchTask, options: TaskOptions, items: list[BatchItem], workers: int | None, batch_size: int, address: str | None
+    task: BatchTask,
+    options: TaskOptions,
+    items: list[BatchItem],
+    workers: int | None,
+    batch_size: int,
+    address: str | None,
 ) -> Iterator[list[dict]]:
     """Rows for ``items`` from a pool of ``workers`` actors, a batch at a time, as Ray Data streams them.
 
@@ -78,7 +84,9 @@ def run_on_ray(
             fn_constructor_args=(task, options),
             batch_size=batch_size,
             batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=BATCHES_QUEUED_PER_ACTOR),
+            compute=ray.data.ActorPoolStrategy(
+                size=workers, max_tasks_in_flight_per_actor=BATCHES_QUEUED_PER_ACTOR
+            ),
             num_cpus=1,
         )
         for batch in results.iter_batches(batch_size=None, batch_format="numpy"):

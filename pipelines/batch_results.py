@@ -1,4 +1,5 @@
 """Resumable result files: JSON Lines appended and flushed row by row, read back by id when reopened."""
+
 from __future__ import annotations
 
 import json
@@ -78,7 +79,11 @@ class ResultLog:
         rewritten = open(tmp, "wb+")  # becomes self._file
         try:
             _lock(rewritten, tmp)
-            rewritten.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self.rows.values()).encode("utf-8"))
+            rewritten.write(
+                "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self.rows.values()).encode(
+                    "utf-8"
+                )
+            )
             rewritten.flush()
             os.fsync(rewritten.fileno())
             os.replace(tmp, self.path)

@@ -10,6 +10,7 @@ is one decorated loader:
 
 Every engine runs a task through :class:`TaskRunner`, so rows are the same whichever ran them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -142,7 +143,9 @@ def encode_row(row: dict) -> tuple[str, bytes]:
         return json.dumps(row, ensure_ascii=False), b""
     buffer = io.BytesIO()
     np.save(buffer, row[ARRAY_FIELD], allow_pickle=False)
-    return json.dumps({k: v for k, v in row.items() if k != ARRAY_FIELD}, ensure_ascii=False), buffer.getvalue()
+    return json.dumps(
+        {k: v for k, v in row.items() if k != ARRAY_FIELD}, ensure_ascii=False
+    ), buffer.getvalue()
 
 
 def decode_row(text: str, array: bytes) -> dict:
@@ -155,7 +158,9 @@ def decode_row(text: str, array: bytes) -> dict:
 # -- transcribe -------------------------------------------------------------------------------------
 
 
-def _prepare_model_task(options: TaskOptions, default_model: str, misfit: Callable[[dict], str | None]) -> TaskOptions:
+def _prepare_model_task(
+    options: TaskOptions, default_model: str, misfit: Callable[[dict], str | None]
+) -> TaskOptions:
     """Options for a task that runs a model: ``default_model`` unless one is given, checked by
     ``misfit`` (why its config does not suit the task, or None) before any worker starts."""
     model = options.model or default_model
@@ -172,7 +177,11 @@ def _prepare_transcribe(options: TaskOptions) -> TaskOptions:
     return _prepare_model_task(
         options,
         DEFAULT_SPEECH_MODEL,
-        lambda config: None if config.get("task") == "ctc" else f"a {config.get('task')!r} model; transcribe needs a speech (ctc) model",
+        lambda config: (
+            None
+            if config.get("task") == "ctc"
+            else f"a {config.get('task')!r} model; transcribe needs a speech (ctc) model"
+        ),
     )
 
 
@@ -223,7 +232,9 @@ def _prepare_features(options: TaskOptions) -> TaskOptions:
     if options.recipe is not None:
         config = load_recipe(options.recipe).features
         if not isinstance(config, SpectralConfig):
-            raise UsageError(f"--recipe {options.recipe}: not a speech recipe; batch features computes audio features")
+            raise UsageError(
+                f"--recipe {options.recipe}: not a speech recipe; batch features computes audio features"
+            )
     else:
         config = SpectralConfig(**read_bundle_config(options.model or DEFAULT_SPEECH_MODEL)["features"])
     return dataclasses.replace(options, features=config.to_dict())
@@ -247,7 +258,9 @@ def load_feature_extractor(options: TaskOptions) -> ItemsFunction:
                 results.append({"error": sample["error"]})
             else:
                 features = sample["features"].astype(FEATURE_DTYPE)
-                results.append({ARRAY_FIELD: features, "frames": len(features), "duration": sample["duration"]})
+                results.append(
+                    {ARRAY_FIELD: features, "frames": len(features), "duration": sample["duration"]}
+                )
         return results
 
     return extract
@@ -261,7 +274,10 @@ def label_accuracy(rows: list[dict], options: TaskOptions) -> dict:
     scored = [row for row in rows if "reference" in row and "error" not in row]
     if not scored:
         return {}
-    return {"accuracy": sum(row["label"] == row["reference"] for row in scored) / len(scored), "references": len(scored)}
+    return {
+        "accuracy": sum(row["label"] == row["reference"] for row in scored) / len(scored),
+        "references": len(scored),
+    }
 
 
 def _prepare_gestures(options: TaskOptions) -> TaskOptions:
@@ -270,11 +286,17 @@ def _prepare_gestures(options: TaskOptions) -> TaskOptions:
     return _prepare_model_task(
         options,
         DEFAULT_GESTURE_MODEL,
-        lambda config: None if config.get("modality") == "hands" else f"a model for {config.get('modality', 'audio')}; gestures needs a hands model",
+        lambda config: (
+            None
+            if config.get("modality") == "hands"
+            else f"a model for {config.get('modality', 'audio')}; gestures needs a hands model"
+        ),
     )
 
 
-@register_task("gestures", reads=("video", "image", "landmarks"), prepare=_prepare_gestures, metrics=label_accuracy)
+@register_task(
+    "gestures", reads=("video", "image", "landmarks"), prepare=_prepare_gestures, metrics=label_accuracy
+)
 def load_gesture_recognizer(options: TaskOptions) -> ItemsFunction:
     """The hands model and MediaPipe's landmarker, once: a photo -> ``label``, ``score``, ``hands``;
     a video -> ``segments`` (and a CTC model's ``text``, ``symbols``); a landmark file (a Kaggle
@@ -299,7 +321,10 @@ def load_gesture_recognizer(options: TaskOptions) -> ItemsFunction:
             first = model.classifier_heads[0].name
             fields |= {"label": labels[first][0], "score": round(labels[first][1], 4)}
             if len(labels) > 1:
-                fields["labels"] = {name: {"label": label, "score": round(score, 4)} for name, (label, score) in labels.items()}
+                fields["labels"] = {
+                    name: {"label": label, "score": round(score, 4)}
+                    for name, (label, score) in labels.items()
+                }
         if model.ctc_head is not None:
             fields |= model.read_symbols(sequence)
         return fields

@@ -3,6 +3,7 @@
 Exit codes: 0 when every input succeeded, 1 when some failed (the rest done and written),
 2 for a usage error (nothing done). A user's mistake is one stderr line, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,14 @@ from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, bundled_model_names
 from .batch_cli import add_batch_parser
 from .device import UsageError
 from .gestures_cli import add_gestures_parser
-from .output_formats import FORMATS, SUBTITLE_FORMATS, write_json, write_jsonl_line, write_subtitles, write_txt
+from .output_formats import (
+    FORMATS,
+    SUBTITLE_FORMATS,
+    write_json,
+    write_jsonl_line,
+    write_subtitles,
+    write_txt,
+)
 from .record_cli import add_record_parser
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -39,17 +47,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("transcribe", help="transcribe audio files or folders, or live audio")
     p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders (searched recursively)")
-    p.add_argument("--model", default=DEFAULT_SPEECH_MODEL, help=f"bundled model name or bundle folder (default: {DEFAULT_SPEECH_MODEL})")
-    p.add_argument("--format", default="txt", choices=FORMATS, help="txt (default), json, jsonl, or srt/vtt files under --output")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_SPEECH_MODEL,
+        help=f"bundled model name or bundle folder (default: {DEFAULT_SPEECH_MODEL})",
+    )
+    p.add_argument(
+        "--format",
+        default="txt",
+        choices=FORMATS,
+        help="txt (default), json, jsonl, or srt/vtt files under --output",
+    )
     p.add_argument("--output", metavar="DIR", help="folder for srt/vtt files (mirrors the input paths)")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--batch-size", type=int, default=32, help="inputs run through the model together")
     _add_decode_options(p)
-    live = p.add_argument_group("live audio", "instead of PATH: one result per utterance as it ends (txt or jsonl)")
-    live.add_argument("--mic", action="store_true", help="the microphone, until Ctrl-C (needs the [mic] extra)")
-    live.add_argument("--device-index", type=int, metavar="N", help="the input device for --mic (default: the system's)")
-    live.add_argument("--stream-file", metavar="FILE", help="FILE played in real time, as a microphone would hear it")
-    live.add_argument("--speed", type=float, metavar="X", help="play --stream-file X times faster than real time (default: 1)")
+    live = p.add_argument_group(
+        "live audio", "instead of PATH: one result per utterance as it ends (txt or jsonl)"
+    )
+    live.add_argument(
+        "--mic", action="store_true", help="the microphone, until Ctrl-C (needs the [mic] extra)"
+    )
+    live.add_argument(
+        "--device-index", type=int, metavar="N", help="the input device for --mic (default: the system's)"
+    )
+    live.add_argument(
+        "--stream-file", metavar="FILE", help="FILE played in real time, as a microphone would hear it"
+    )
+    live.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help="play --stream-file X times faster than real time (default: 1)",
+    )
     p.set_defaults(run=run_transcribe)
 
     p = commands.add_parser("models", help="list the bundled models")
@@ -58,11 +88,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("train", help="train a model from a YAML recipe (resumes from its checkpoint)")
     p.add_argument("recipe", metavar="NAME|PATH", help="a bundled recipe name or a YAML file")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe key, e.g. train.epochs=5")
-    p.add_argument("--max-steps", type=int, help="stop after this many steps in total (with a checkpoint); rerun to go on")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key, e.g. train.epochs=5",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        help="stop after this many steps in total (with a checkpoint); rerun to go on",
+    )
     p.set_defaults(run=run_train)
 
-    p = commands.add_parser("evaluate", help="score a model on a JSON-Lines manifest: WER/CER, or accuracy and confusion PNGs")
+    p = commands.add_parser(
+        "evaluate", help="score a model on a JSON-Lines manifest: WER/CER, or accuracy and confusion PNGs"
+    )
     p.add_argument("manifest", metavar="MANIFEST")
     p.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     p.add_argument("--out", metavar="DIR", help="write metrics.json and results.jsonl here")
@@ -77,8 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_decode_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--decoder", choices=("greedy", "beam"), help="greedy (fast) or lexicon beam search ([lm] extra); default: the model's")
-    parser.add_argument("--lm-weight", type=float, metavar="W", help="with --decoder beam: weight of the model's word bigram")
+    parser.add_argument(
+        "--decoder",
+        choices=("greedy", "beam"),
+        help="greedy (fast) or lexicon beam search ([lm] extra); default: the model's",
+    )
+    parser.add_argument(
+        "--lm-weight", type=float, metavar="W", help="with --decoder beam: weight of the model's word bigram"
+    )
 
 
 def decode_options(args, model: str):
@@ -132,11 +180,18 @@ def run_transcribe(args) -> int:
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     inputs = expand_inputs(args.paths)
-    transcriber = Transcriber(args.model, args.device, batch_size=args.batch_size, decode=decode_options(args, args.model))
+    transcriber = Transcriber(
+        args.model, args.device, batch_size=args.batch_size, decode=decode_options(args, args.model)
+    )
     # Folders without audio are failures found before any decoding; the rest go through the model.
     records_by_path = {path: {"path": path, "error": error} for path, error in inputs if error}
     to_run = [path for path, error in inputs if not error]
-    progress = tqdm(total=len(inputs), unit="file", file=sys.stderr, disable=None if len(inputs) >= PROGRESS_MIN_INPUTS else True)
+    progress = tqdm(
+        total=len(inputs),
+        unit="file",
+        file=sys.stderr,
+        disable=None if len(inputs) >= PROGRESS_MIN_INPUTS else True,
+    )
     records, failed = [], 0
     results = iter(transcriber.transcribe_paths(to_run))
     for path, error in inputs:
@@ -180,7 +235,10 @@ def run_live(args) -> int:
         for row in transcriber.transcribe_live(source, args.stream_file):
             if "error" in row:
                 failed += 1
-                print(f"seqrec: {row['path'] or 'mic'}: {row['error']} (the utterance at {row['start']:.1f} s)", file=sys.stderr)
+                print(
+                    f"seqrec: {row['path'] or 'mic'}: {row['error']} (the utterance at {row['start']:.1f} s)",
+                    file=sys.stderr,
+                )
             if args.format == "jsonl":
                 write_jsonl_line(row, sys.stdout)
             elif row.get("text"):
@@ -209,10 +267,21 @@ def run_models(args) -> int:
         config = read_bundle_config(name)
         metrics = {
             # A set of out-of-vocabulary clips only has no words to get wrong: no WER to show.
-            set_name: {key: values[key] for key in MODEL_FIGURES if key in values and (key != "wer" or values.get("utterances", 1))}
+            set_name: {
+                key: values[key]
+                for key in MODEL_FIGURES
+                if key in values and (key != "wer" or values.get("utterances", 1))
+            }
             for set_name, values in config.get("metrics", {}).items()
         }
-        rows.append({"name": name, "task": config.get("task"), "vocabulary": config.get("vocabulary", []), "metrics": metrics})
+        rows.append(
+            {
+                "name": name,
+                "task": config.get("task"),
+                "vocabulary": config.get("vocabulary", []),
+                "metrics": metrics,
+            }
+        )
     if args.format == "json":
         write_json(rows, sys.stdout)
         return EXIT_OK

@@ -1,4 +1,5 @@
 """Training data for CTC models: corpora (cached), length-bucketed epoch plans, padded batches."""
+
 from __future__ import annotations
 
 import hashlib
@@ -60,22 +61,33 @@ def load_corpus(
         rows = list(read_manifest(manifest))
         _check_feature_settings(Path(manifest), rows, config)
         if (keep_audio or speeds) and any("audio_filepath" not in row for row in rows):
-            raise ValueError(f"{manifest}: audio augmentation and speed perturbation need audio_filepath on every row")
+            raise ValueError(
+                f"{manifest}: audio augmentation and speed perturbation need audio_filepath on every row"
+            )
         texts = [normalize_text(row["text"]) for row in rows]
         for speed in (1.0, *speeds):
             key_parts = [kind, rows, config.to_dict()] + ([speed] if speed != 1.0 else [])
             key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]
             cache = Path(cache_dir) / f"{Path(manifest).stem}-{kind}-{key}.npz"
             if not cache.is_file():
-                log(f"computing {kind} for {len(rows)} rows of {manifest}" + (f" at speed {speed:g}" if speed != 1.0 else ""))
+                log(
+                    f"computing {kind} for {len(rows)} rows of {manifest}"
+                    + (f" at speed {speed:g}" if speed != 1.0 else "")
+                )
                 arrays = [_row_array(row, config, keep_audio, speed) for row in rows]
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 tmp = cache.with_name(cache.stem + ".tmp.npz")
-                np.savez(tmp, data=np.concatenate(arrays).astype(np.float16), lengths=np.array([len(a) for a in arrays]))
+                np.savez(
+                    tmp,
+                    data=np.concatenate(arrays).astype(np.float16),
+                    lengths=np.array([len(a) for a in arrays]),
+                )
                 os.replace(tmp, cache)
             # Always read back from the float16 cache, so a fresh run and a resumed one see the same numbers.
             with np.load(cache, allow_pickle=False) as stored:
-                corpus.arrays += np.split(stored["data"].astype(np.float32), np.cumsum(stored["lengths"])[:-1])
+                corpus.arrays += np.split(
+                    stored["data"].astype(np.float32), np.cumsum(stored["lengths"])[:-1]
+                )
             corpus.texts += texts
     return corpus
 
@@ -86,7 +98,9 @@ def _check_feature_settings(manifest: Path, rows: list[dict], config: SpectralCo
         return
     stored = read_settings(manifest.parent)
     if stored is not None and stored.get("features") != config.to_dict():
-        raise ValueError(f"{manifest}: its features were computed with other settings ({manifest.parent / SETTINGS_FILE}) than the recipe's")
+        raise ValueError(
+            f"{manifest}: its features were computed with other settings ({manifest.parent / SETTINGS_FILE}) than the recipe's"
+        )
 
 
 def keep_vocabulary(text: str, vocabulary: tuple[str, ...], filler: str = "") -> str:
@@ -116,7 +130,12 @@ def _row_array(row: dict, config: SpectralConfig, keep_audio: bool, speed: float
 
 
 def plan_epoch(
-    lengths: np.ndarray, batch_frames: int, seed: int, epoch: int, join_probability: float = 0.0, join_max: int = 3
+    lengths: np.ndarray,
+    batch_frames: int,
+    seed: int,
+    epoch: int,
+    join_probability: float = 0.0,
+    join_max: int = 3,
 ) -> list[list[tuple[int, ...]]]:
     """Batches for one epoch, a pure function of (seed, epoch): resuming mid-epoch replays it exactly.
 
@@ -200,7 +219,9 @@ class BatchMaker:
         if self._noises is None:
             from seqrec.features import load_audio
 
-            self._noises = [load_audio(path, self.features.sample_rate) for path in noise_paths(self.augment.noise_files)]
+            self._noises = [
+                load_audio(path, self.features.sample_rate) for path in noise_paths(self.augment.noise_files)
+            ]
         return self._noises
 
 
@@ -236,7 +257,9 @@ class PlannedBatches(torch.utils.data.Dataset):
         return self.make(self.plan[self.start + i], self.epoch, self.start + i)
 
 
-def spec_augment(features: torch.Tensor, lengths: torch.Tensor, rng: np.random.Generator, n_masks: int = 2) -> None:
+def spec_augment(
+    features: torch.Tensor, lengths: torch.Tensor, rng: np.random.Generator, n_masks: int = 2
+) -> None:
     """SpecAugment in place: zero ``n_masks`` time spans (≤ 5% of each item) and feature bands (≤ 10%)."""
     batch, _, dim = features.shape
     for row in range(batch):

@@ -5,6 +5,7 @@
 (items ``rank::world_size``), DDP averages the gradients, and only rank 0 writes checkpoints,
 logs and bundles. Without those variables this is one process and nothing changes.
 """
+
 from __future__ import annotations
 
 import gc

@@ -1,4 +1,5 @@
 """Scoring a model on a manifest: per-item results and corpus metrics (WER, CER, rejection, timing) as JSON."""
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,9 @@ def evaluate(
     results = []
     for row, result in zip(rows, transcriber.transcribe_paths(row["audio_filepath"] for row in rows)):
         reference = normalize_text(row["text"])
-        results.append({**result, "reference": keep_vocabulary(reference, vocabulary) if vocabulary else reference})
+        results.append(
+            {**result, "reference": keep_vocabulary(reference, vocabulary) if vocabulary else reference}
+        )
     seconds = time.perf_counter() - started
     scored = [(row, r) for row, r in zip(rows, results) if "error" not in r]
     metrics = {
@@ -77,7 +80,10 @@ def word_start_error(pairs: list[tuple[list[dict], list[dict]]]) -> dict:
         for chunk in jiwer.process_words(ref_words, hyp_words).alignments[0]:
             if chunk.type == "equal":
                 for offset in range(chunk.ref_end_idx - chunk.ref_start_idx):
-                    ref, hyp = reference[chunk.ref_start_idx + offset], hypothesis[chunk.hyp_start_idx + offset]
+                    ref, hyp = (
+                        reference[chunk.ref_start_idx + offset],
+                        hypothesis[chunk.hyp_start_idx + offset],
+                    )
                     errors.append(abs(hyp["start"] - ref["start"]))
     if not errors:
         return {"timed_words": 0}

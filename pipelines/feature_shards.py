@@ -14,6 +14,7 @@ killed job leaves at most a shard that no row names; the next run deletes it and
 ``index.jsonl`` is a manifest: a recipe's ``data.train`` can name it, and :func:`load_features`
 reads one of its rows.
 """
+
 from __future__ import annotations
 
 import functools
@@ -52,13 +53,21 @@ class FeatureShards:
     items_per_shard : arrays per shard
     """
 
-    def __init__(self, folder: str | os.PathLike, settings: dict, retry_errors: bool = False, items_per_shard: int = ITEMS_PER_SHARD):
+    def __init__(
+        self,
+        folder: str | os.PathLike,
+        settings: dict,
+        retry_errors: bool = False,
+        items_per_shard: int = ITEMS_PER_SHARD,
+    ):
         self.folder = Path(folder)
         self.items_per_shard = items_per_shard
         try:
             (self.folder / SHARDS_DIR).mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise UsageError(f"{self.folder}: cannot write features here ({error.strerror or error})") from None
+            raise UsageError(
+                f"{self.folder}: cannot write features here ({error.strerror or error})"
+            ) from None
         _check_settings(self.folder, {"features": settings, "dtype": "float16"})
         self.index = ResultLog(self.folder / INDEX_FILE)
         try:
@@ -98,7 +107,9 @@ class FeatureShards:
 
     def _write_shard(self) -> None:
         name = f"{SHARDS_DIR}/{self._next_shard:06d}.npz"
-        tmp = self.folder / SHARDS_DIR / f"{self._next_shard:06d}.tmp.npz"  # np.savez keeps a name ending in .npz
+        tmp = (
+            self.folder / SHARDS_DIR / f"{self._next_shard:06d}.tmp.npz"
+        )  # np.savez keeps a name ending in .npz
         np.savez(tmp, **{str(key): row["features"] for key, row in enumerate(self._pending)})
         os.replace(tmp, self.folder / name)
         self.index.write_many([_index_row(row, name, str(key)) for key, row in enumerate(self._pending)])
@@ -143,7 +154,9 @@ def _check_settings(folder: Path, settings: dict) -> None:
     stored = read_settings(folder)
     if stored is not None:
         if stored != settings:
-            raise UsageError(f"{folder}: holds features computed with other settings ({SETTINGS_FILE}); write to another folder")
+            raise UsageError(
+                f"{folder}: holds features computed with other settings ({SETTINGS_FILE}); write to another folder"
+            )
         return
     path = folder / SETTINGS_FILE
     tmp = path.with_name(path.name + ".tmp")

@@ -5,13 +5,21 @@ few frames ahead on a thread of its own), then the gesture stream's windows and 
 (``recognize_video``). A file that cannot be used is a
 record ``{"path", "error"}`` with a one-line reason; no hand in view is the label ``"none"``.
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, FrameSource, HandLandmarks, InputError, read_image
+from seqrec.features import (
+    IMAGE_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    FrameSource,
+    HandLandmarks,
+    InputError,
+    read_image,
+)
 from seqrec.features.frame_readers import read_ahead
 from seqrec.features.frames import FALLBACK_FPS
 
@@ -73,13 +81,17 @@ def recognize_file(model: GestureModel, landmarks: HandLandmarks, path: str, fli
         return {"path": path, "error": error.reason}
 
 
-def recognize_image_file(model: GestureModel, landmarks: HandLandmarks, path: str, flip: bool = False) -> dict:
+def recognize_image_file(
+    model: GestureModel, landmarks: HandLandmarks, path: str, flip: bool = False
+) -> dict:
     """A photo's record (see ``recognize_file``); raises ``InputError`` for one that cannot be used."""
     hands = landmarks.detect(read_image(path)[:, ::-1] if flip else path)
     return {"path": path, **recognize_image(model, hands)}
 
 
-def recognize_video_file(model: GestureModel, landmarks: HandLandmarks, path: str, flip: bool = False) -> dict:
+def recognize_video_file(
+    model: GestureModel, landmarks: HandLandmarks, path: str, flip: bool = False
+) -> dict:
     """A video's record (see ``recognize_file``), every frame processed; raises ``InputError``
     for one that cannot be used."""
     with FrameSource(path, flip=flip) as frames:

@@ -6,6 +6,7 @@ camera, every ``window.hop`` frames, smoothed with hysteresis into segments and 
 CTC head reads a whole video as a string of symbols, with their times. No hand in view is the
 label ``"none"``, never an error.
 """
+
 from __future__ import annotations
 
 import collections
@@ -48,15 +49,25 @@ class GestureModel:
     device : "cpu", "cuda", or None for CUDA when available
     """
 
-    def __init__(self, model: str | os.PathLike = DEFAULT_GESTURE_MODEL, device: str | None = None, bundle=None):
+    def __init__(
+        self, model: str | os.PathLike = DEFAULT_GESTURE_MODEL, device: str | None = None, bundle=None
+    ):
         self.bundle = bundle or load_bundle(model, resolve_device(device))
         config = self.bundle.config
         if config.get("modality") != "hands":
-            raise BundleError(f"{model if bundle is None else self.bundle.path}: a model for {config.get('modality', 'speech')}, not for hands")
+            raise BundleError(
+                f"{model if bundle is None else self.bundle.path}: a model for {config.get('modality', 'speech')}, not for hands"
+            )
         self.features = LandmarkFeatures(**config["features"])
         self.window = WindowConfig(**config.get("window", {}))
         self.heads = [
-            HeadSpec(name, spec["kind"], tuple(spec["labels"]) if spec["kind"] == "classifier" else tuple(self.bundle.tokenizer.symbols))
+            HeadSpec(
+                name,
+                spec["kind"],
+                tuple(spec["labels"])
+                if spec["kind"] == "classifier"
+                else tuple(self.bundle.tokenizer.symbols),
+            )
             for name, spec in config["heads"].items()
         ]
 
@@ -86,7 +97,9 @@ class GestureModel:
             return {h.name: [] for h in self.heads}
         model = self.bundle.model
         lengths = torch.tensor([len(a) for a in feature_arrays])
-        batch = pad_sequence([torch.from_numpy(np.asarray(a, np.float32)) for a in feature_arrays], batch_first=True)
+        batch = pad_sequence(
+            [torch.from_numpy(np.asarray(a, np.float32)) for a in feature_arrays], batch_first=True
+        )
         outputs, out_lengths = model(batch.to(model.device), lengths)
         results = {}
         for head in self.heads:
@@ -97,18 +110,26 @@ class GestureModel:
                 results[head.name] = [v[:n] for v, n in zip(values, out_lengths.tolist())]
         return results
 
-    def probabilities(self, sequences: Sequence[HandSequence], batch_size: int = 256) -> list[dict[str, np.ndarray]]:
+    def probabilities(
+        self, sequences: Sequence[HandSequence], batch_size: int = 256
+    ) -> list[dict[str, np.ndarray]]:
         """Each sequence's probabilities per classifier head, run through the model ``batch_size`` at a time."""
         results: list[dict[str, np.ndarray]] = []
         for start in range(0, len(sequences), batch_size):
             chunk = sequences[start : start + batch_size]
             outputs = self.run([self.features_of(s) for s in chunk])
-            results += [{h.name: outputs[h.name][row] for h in self.classifier_heads} for row in range(len(chunk))]
+            results += [
+                {h.name: outputs[h.name][row] for h in self.classifier_heads} for row in range(len(chunk))
+            ]
         return results
 
-    def classify(self, sequences: Sequence[HandSequence], batch_size: int = 256) -> list[dict[str, tuple[str, float]]]:
+    def classify(
+        self, sequences: Sequence[HandSequence], batch_size: int = 256
+    ) -> list[dict[str, tuple[str, float]]]:
         """Each sequence's label and score per classifier head; a sequence with no hand is ``"none"``, 0."""
-        results: list[dict[str, tuple[str, float]]] = [{h.name: (NO_LABEL, 0.0) for h in self.classifier_heads} for _ in sequences]
+        results: list[dict[str, tuple[str, float]]] = [
+            {h.name: (NO_LABEL, 0.0) for h in self.classifier_heads} for _ in sequences
+        ]
         seen = [i for i, s in enumerate(sequences) if s.found]
         for i, probabilities in zip(seen, self.probabilities([sequences[i] for i in seen], batch_size)):
             for head in self.classifier_heads:
@@ -129,7 +150,14 @@ class GestureModel:
         symbols = []
         for span in greedy_decode(log_probs):
             first, last = span.start * stack, min(span.end * stack, len(times)) - 1
-            symbols.append({"symbol": head.labels[span.token], "start": round(float(times[first]), 3), "end": round(float(times[last]), 3), "score": round(span.score, 4)})
+            symbols.append(
+                {
+                    "symbol": head.labels[span.token],
+                    "start": round(float(times[first]), 3),
+                    "end": round(float(times[last]), 3),
+                    "score": round(span.score, 4),
+                }
+            )
         return {"text": "".join(s["symbol"] for s in symbols), "symbols": symbols}
 
 
@@ -224,7 +252,9 @@ class GestureStream:
         yield from self._replay(pending)
 
     def _replay(self, pending: list[tuple]) -> Iterator[tuple]:
-        probabilities = iter(window_probabilities(self.model, [window for _, window in pending if window is not None]))
+        probabilities = iter(
+            window_probabilities(self.model, [window for _, window in pending if window is not None])
+        )
         for hands, window in pending:
             self.classified = window is not None
             yield hands, (self._update(next(probabilities), hands.timestamp) if window is not None else [])
@@ -250,14 +280,25 @@ class GestureStream:
             else:
                 probs = probabilities[head.name]
                 best = int(probs.argmax())
-                current = float(probs[head.labels.index(smoother.label)]) if smoother.label in head.labels else 0.0
+                current = (
+                    float(probs[head.labels.index(smoother.label)]) if smoother.label in head.labels else 0.0
+                )
                 changed = smoother.update(head.labels[best], float(probs[best]), current)
             if changed:
-                events.append({"time": None if time is None else round(time, 3), "head": head.name, "label": smoother.label, "score": round(smoother.score, 4)})
+                events.append(
+                    {
+                        "time": None if time is None else round(time, 3),
+                        "head": head.name,
+                        "label": smoother.label,
+                        "score": round(smoother.score, 4),
+                    }
+                )
         return events
 
 
-def window_probabilities(model: GestureModel, windows: Sequence[HandSequence], batch_size: int = WINDOW_BATCH) -> list[dict[str, np.ndarray] | None]:
+def window_probabilities(
+    model: GestureModel, windows: Sequence[HandSequence], batch_size: int = WINDOW_BATCH
+) -> list[dict[str, np.ndarray] | None]:
     """Each window's classifier probabilities per head, run in batches; None for a window
     without a hand in its last frame (no hand in view now)."""
     results: list[dict[str, np.ndarray] | None] = [None] * len(windows)
@@ -283,7 +324,12 @@ def video_segments(model: GestureModel, hands: Iterable) -> list[dict]:
             if current is not None:
                 segments.append(_close(current, time))
             if event["label"] != NO_LABEL:
-                open_segments[event["head"]] = {"head": event["head"], "label": event["label"], "start": time, "scores": [event["score"]]}
+                open_segments[event["head"]] = {
+                    "head": event["head"],
+                    "label": event["label"],
+                    "start": time,
+                    "scores": [event["score"]],
+                }
         for name, segment in open_segments.items():
             label, score = stream.labels[name]
             if label == segment["label"] and stream.classified:
@@ -310,7 +356,11 @@ def recognize_image(model: GestureModel, hands) -> dict:
     first = model.classifier_heads[0].name if model.classifier_heads else None
     if first is None:
         reading = model.read_symbols(sequence)
-        return {"label": reading["text"] or NO_LABEL, "score": reading["symbols"][0]["score"] if reading["symbols"] else 0.0, "hands": hands.count}
+        return {
+            "label": reading["text"] or NO_LABEL,
+            "score": reading["symbols"][0]["score"] if reading["symbols"] else 0.0,
+            "hands": hands.count,
+        }
     label, score = result[first]
     record = {"label": label, "score": round(score, 4), "hands": hands.count}
     if len(result) > 1:

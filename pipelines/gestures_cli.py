@@ -5,6 +5,7 @@ played in real time through the same code) gives an event per label change, and 
 shows each frame as ``draw_overlay`` draws it. Exit codes as every command: 0, 1 when some input
 failed (the rest done), 2 for a usage error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,18 +35,47 @@ def add_gestures_parser(commands) -> None:
         description="Label hand gestures and signs from MediaPipe hand landmarks. PATH: one result per photo or video. "
         "--camera N: live, an event per label change, and a window where a display is available (q or Esc quits).",
     )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="images, videos, or folders of them (searched recursively)")
-    p.add_argument("--model", default=DEFAULT_GESTURE_MODEL, metavar="NAME|PATH", help=f"bundled model name or bundle folder (default: {DEFAULT_GESTURE_MODEL})")
-    p.add_argument("--format", choices=FILE_FORMATS, help="files: txt (default), json or jsonl; live: jsonl (default) or txt")
-    p.add_argument("--flip", action="store_true", help="mirror the pictures first (a camera that shows you as in a mirror)")
+    p.add_argument(
+        "paths", nargs="*", metavar="PATH", help="images, videos, or folders of them (searched recursively)"
+    )
+    p.add_argument(
+        "--model",
+        default=DEFAULT_GESTURE_MODEL,
+        metavar="NAME|PATH",
+        help=f"bundled model name or bundle folder (default: {DEFAULT_GESTURE_MODEL})",
+    )
+    p.add_argument(
+        "--format",
+        choices=FILE_FORMATS,
+        help="files: txt (default), json or jsonl; live: jsonl (default) or txt",
+    )
+    p.add_argument(
+        "--flip",
+        action="store_true",
+        help="mirror the pictures first (a camera that shows you as in a mirror)",
+    )
     p.add_argument("--device", help="cpu or cuda for the gesture model (default: cuda when available)")
-    live = p.add_argument_group("live", "instead of PATH: label changes as they happen, keeping up with the camera")
+    live = p.add_argument_group(
+        "live", "instead of PATH: label changes as they happen, keeping up with the camera"
+    )
     live.add_argument("--camera", type=int, metavar="N", help="the camera with this index (0: the first)")
-    live.add_argument("--stream-file", metavar="FILE", help="a video played in real time through the camera's code path")
-    live.add_argument("--window", action=argparse.BooleanOptionalAction, help="show the frames with hands, labels, history and frame rate (default: when a display is available)")
+    live.add_argument(
+        "--stream-file", metavar="FILE", help="a video played in real time through the camera's code path"
+    )
+    live.add_argument(
+        "--window",
+        action=argparse.BooleanOptionalAction,
+        help="show the frames with hands, labels, history and frame rate (default: when a display is available)",
+    )
     still = p.add_argument_group("still of the live view")
-    still.add_argument("--overlay-png", metavar="OUT", help="with one video (or photo) PATH: save the frame at --overlay-at as the window draws it (PNG)")
-    still.add_argument("--overlay-at", type=float, metavar="SECONDS", help="the frame for --overlay-png (default: the last)")
+    still.add_argument(
+        "--overlay-png",
+        metavar="OUT",
+        help="with one video (or photo) PATH: save the frame at --overlay-at as the window draws it (PNG)",
+    )
+    still.add_argument(
+        "--overlay-at", type=float, metavar="SECONDS", help="the frame for --overlay-png (default: the last)"
+    )
     p.set_defaults(run=run_gestures)
 
 
@@ -104,7 +134,9 @@ def _recognize_files(args: argparse.Namespace, model, landmarks) -> int:
     inputs = expand_media_inputs(args.paths)
     records, failed = [], 0
     for path, error in inputs:
-        record = {"path": path, "error": error} if error else recognize_file(model, landmarks, path, args.flip)
+        record = (
+            {"path": path, "error": error} if error else recognize_file(model, landmarks, path, args.flip)
+        )
         if "error" in record:
             failed += 1
             print(f"seqrec: {path}: {record['error']}", file=sys.stderr, flush=True)
@@ -127,7 +159,12 @@ def result_text(record: dict) -> str:
         return ", ".join(_labelled(head, value["label"], value["score"]) for head, value in labels.items())
     heads = {segment["head"] for segment in record["segments"]}
     parts = [
-        _labelled(segment["head"] if len(heads) > 1 else None, segment["label"], segment["score"], f" {segment['start']:.2f}-{segment['end']:.2f} s")
+        _labelled(
+            segment["head"] if len(heads) > 1 else None,
+            segment["label"],
+            segment["score"],
+            f" {segment['start']:.2f}-{segment['end']:.2f} s",
+        )
         for segment in record["segments"]
     ]
     if "text" in record:
@@ -155,13 +192,25 @@ def _recognize_live(args: argparse.Namespace, model, landmarks) -> int:
             write_jsonl_line(event, sys.stdout)
         else:
             at = "" if event["time"] is None else f"{event['time']:.2f} s\t"
-            print(at + _labelled(event["head"] if len(model.classifier_heads) > 1 else None, event["label"], event["score"]), flush=True)
+            print(
+                at
+                + _labelled(
+                    event["head"] if len(model.classifier_heads) > 1 else None, event["label"], event["score"]
+                ),
+                flush=True,
+            )
 
     live = LiveGestures(model, landmarks)
     try:
-        with FrameSource(args.camera if args.camera is not None else args.stream_file, flip=args.flip) as source:
+        with FrameSource(
+            args.camera if args.camera is not None else args.stream_file, flip=args.flip
+        ) as source:
             frames = source if args.camera is not None else paced(source)
-            with GestureWindow(f"seqrec gestures: {source_name}") if show_window else contextlib.nullcontext() as window:
+            with (
+                GestureWindow(f"seqrec gestures: {source_name}")
+                if show_window
+                else contextlib.nullcontext() as window
+            ):
                 stats = live.run(frames, on_event=print_event, show=window)
     except InputError as error:
         print(f"seqrec: {error}", file=sys.stderr, flush=True)

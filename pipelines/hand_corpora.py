@@ -1,5 +1,6 @@
 """The real hand data sets of ``shared/data/hands`` as manifests and landmark datasets, with splits
 that mean something: the digit photos by student, kinivi's recordings by contiguous blocks."""
+
 from __future__ import annotations
 
 import json
@@ -38,13 +39,21 @@ def digit_photo_students(dataset: Path) -> list[list[tuple[str, str]]]:
     return students
 
 
-def split_students(students: list[list[tuple[str, str]]], seed: int = 0, fractions=(0.7, 0.15, 0.15)) -> dict[str, list[str]]:
+def split_students(
+    students: list[list[tuple[str, str]]], seed: int = 0, fractions=(0.7, 0.15, 0.15)
+) -> dict[str, list[str]]:
     """Students shuffled with ``seed`` and dealt into train/dev/test; each split lists its photos."""
     order = np.random.default_rng(seed).permutation(len(students))
     n_train = round(fractions[0] * len(students))
     n_dev = round(fractions[1] * len(students))
-    parts = {"train": order[:n_train], "dev": order[n_train : n_train + n_dev], "test": order[n_train + n_dev :]}
-    return {split: sorted(path for i in indices for path, _ in students[i]) for split, indices in parts.items()}
+    parts = {
+        "train": order[:n_train],
+        "dev": order[n_train : n_train + n_dev],
+        "test": order[n_train + n_dev :],
+    }
+    return {
+        split: sorted(path for i in indices for path, _ in students[i]) for split, indices in parts.items()
+    }
 
 
 def digit_photo_rows(dataset: Path, split_file: Path) -> dict[str, list[dict]]:
@@ -53,13 +62,29 @@ def digit_photo_rows(dataset: Path, split_file: Path) -> dict[str, list[dict]]:
     if not split_file.is_file():
         split = split_students(students)
         split_file.parent.mkdir(parents=True, exist_ok=True)
-        split_file.write_text(json.dumps({"rule": "students (runs of consecutive IMG numbers, digits 0-9 rising) dealt 70/15/15 with seed 0",
-                                          "students": len(students), **split}, indent=1) + "\n")
+        split_file.write_text(
+            json.dumps(
+                {
+                    "rule": "students (runs of consecutive IMG numbers, digits 0-9 rising) dealt 70/15/15 with seed 0",
+                    "students": len(students),
+                    **split,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
     split = json.loads(split_file.read_text())
-    return {name: [{"image_filepath": str(dataset / path), "label": Path(path).parent.name} for path in split[name]] for name in SPLITS}
+    return {
+        name: [
+            {"image_filepath": str(dataset / path), "label": Path(path).parent.name} for path in split[name]
+        ]
+        for name in SPLITS
+    }
 
 
-def kinivi_blocks(n_rows: int, labels: np.ndarray, n_blocks: int = 10, dev_blocks=(4,), test_blocks=(2, 7)) -> np.ndarray:
+def kinivi_blocks(
+    n_rows: int, labels: np.ndarray, n_blocks: int = 10, dev_blocks=(4,), test_blocks=(2, 7)
+) -> np.ndarray:
     """The split of each kinivi row: every label's rows (one person, consecutive frames) cut into
     ``n_blocks`` contiguous blocks, of which some are held out whole; neighbouring frames are
     near-copies, so random rows would put the same moment in training and test."""
@@ -87,6 +112,15 @@ def kinivi_sets(kinivi: Path, seed: int = 0) -> dict[str, list[HandSequence]]:
         # Re-dress each track with a pose from its own split, so no test pose is trained on.
         tracks = kinivi_motions(kinivi / "point_history.csv", motion_labels, split_poses, rng)
         tracks = [t for t, s in zip(tracks, track_split) if s == split]
-        held = [HandSequence(p.landmarks, p.present, p.aspect, labels={"shape": p.labels[""], "motion": "Stop"}, path=p.path) for p in split_poses]
+        held = [
+            HandSequence(
+                p.landmarks,
+                p.present,
+                p.aspect,
+                labels={"shape": p.labels[""], "motion": "Stop"},
+                path=p.path,
+            )
+            for p in split_poses
+        ]
         sets[split] = held + tracks
     return sets

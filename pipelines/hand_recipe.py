@@ -1,5 +1,6 @@
 """Recipes for hand models (``modality: hands``): the same YAML and trainer settings as speech,
 with landmark features, named heads, sequence composition and the live window's settings."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -82,7 +83,9 @@ class HandRecipe:
     heads: dict[str, HeadConfig]
     modality: str = "hands"
     features: LandmarkFeatures = field(default_factory=LandmarkFeatures)
-    model: ModelConfig = field(default_factory=lambda: ModelConfig(n_hidden=128, n_layers=2, stack=1, dropout=0.2))
+    model: ModelConfig = field(
+        default_factory=lambda: ModelConfig(n_hidden=128, n_layers=2, stack=1, dropout=0.2)
+    )
     train: TrainConfig = field(default_factory=TrainConfig)
     augment: LandmarkAugmentConfig | None = field(default_factory=LandmarkAugmentConfig)
     window: WindowConfig = field(default_factory=WindowConfig)

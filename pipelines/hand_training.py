@@ -6,6 +6,7 @@ log, and the best-on-dev bundle. What differs is the data: landmark sequences, a
 are batched (a photo held as a short clip, turned, scaled, jittered), or, for a CTC head over
 handshapes, sequences composed anew every epoch from the training poses.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +21,15 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 
 from seqrec.features import augment_landmarks, hold_pose
-from seqrec.models import CharTokenizer, EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel, save_bundle
+from seqrec.models import (
+    CharTokenizer,
+    EncoderDims,
+    HeadDims,
+    ModelBundle,
+    ModelDims,
+    SequenceModel,
+    save_bundle,
+)
 
 from .ctc_data import plan_epoch
 from .device import UsageError, resolve_device
@@ -52,7 +61,9 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
     train_set = [s for s in load_hand_sequences(recipe.data.train, cache, log) if s.found]
     dev_set = load_hand_sequences(recipe.data.dev, cache, log)
     if recipe.data.compose is not None:
-        dev_set = compose_set([s for s in dev_set if s.found], recipe.data.compose, recipe.data.compose.dev_sequences, cfg.seed)
+        dev_set = compose_set(
+            [s for s in dev_set if s.found], recipe.data.compose, recipe.data.compose.dev_sequences, cfg.seed
+        )
     heads = _head_vocabularies(recipe, train_set)
     vocabulary = [f"{name}:{'|'.join(symbols)}" for name, symbols in heads.items()]
     tokenizer = CharTokenizer(heads[_ctc_head(recipe)]) if _ctc_head(recipe) else None
@@ -62,8 +73,14 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
     )
     model = SequenceModel(dims).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(plan_epoch(_nominal_lengths(recipe, _epoch_items(recipe, train_set, 0)), cfg.batch_frames, cfg.seed, 0))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch))
+    steps_per_epoch = len(
+        plan_epoch(
+            _nominal_lengths(recipe, _epoch_items(recipe, train_set, 0)), cfg.batch_frames, cfg.seed, 0
+        )
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch)
+    )
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
@@ -77,8 +94,10 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
     def checkpoint():
         save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, vocabulary, state)
 
-    log(f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev sequences, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}")
+    log(
+        f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev sequences, "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}"
+    )
     with TrainingLog(run_dir) as train_log:
         while state["epoch"] < cfg.epochs:
             epoch = state["epoch"]
@@ -104,8 +123,12 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
                 train_log.step(state["global_step"], losses[-1], scheduler.get_last_lr()[0])
                 if state["global_step"] % cfg.checkpoint_every == 0:
                     checkpoint()
-            bundle_config = _bundle_config(recipe, heads, tokenizer, len(train_set), epoch, state["global_step"])
-            dev = evaluate_hands(GestureModel(bundle=ModelBundle(run_dir, bundle_config, model.eval(), tokenizer)), dev_set)
+            bundle_config = _bundle_config(
+                recipe, heads, tokenizer, len(train_set), epoch, state["global_step"]
+            )
+            dev = evaluate_hands(
+                GestureModel(bundle=ModelBundle(run_dir, bundle_config, model.eval(), tokenizer)), dev_set
+            )
             improved = dev["error"] < state["best_error"]
             if improved:
                 state["best_error"], state["best_epoch"] = dev["error"], epoch
@@ -126,7 +149,9 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
     return run_dir / BEST_DIR
 
 
-def evaluate_hands(model: GestureModel, sequences: list[HandSequence], predictions: list[dict] | None = None) -> dict:
+def evaluate_hands(
+    model: GestureModel, sequences: list[HandSequence], predictions: list[dict] | None = None
+) -> dict:
     """Accuracy per classifier head (a sequence with no hand found counts as wrong), CER and WER of
     a CTC head, ``confusion`` per head ({truth: {predicted: count}}), and ``error``: the mean of
     the heads' error rates, what training selects on. ``predictions``: ``model.classify(sequences)``
@@ -135,7 +160,10 @@ def evaluate_hands(model: GestureModel, sequences: list[HandSequence], predictio
     errors = []
     predictions = model.classify(sequences) if predictions is None else predictions
     for head in model.classifier_heads:
-        pairs = [(s.labels.get(head.name, s.labels.get("")), p[head.name][0]) for s, p in zip(sequences, predictions)]
+        pairs = [
+            (s.labels.get(head.name, s.labels.get("")), p[head.name][0])
+            for s, p in zip(sequences, predictions)
+        ]
         pairs = [(truth, guess) for truth, guess in pairs if truth is not None]
         if not pairs:
             continue
@@ -168,14 +196,21 @@ def _head_vocabularies(recipe: HandRecipe, train_set: list[HandSequence]) -> dic
     vocabularies = {}
     for name, head in recipe.heads.items():
         if head.kind == "ctc":
-            symbols = head.labels or sorted({c for s in train_set for c in (s.text or "")} | {s.labels.get("", "") for s in train_set} - {""})
+            symbols = head.labels or sorted(
+                {c for s in train_set for c in (s.text or "")}
+                | {s.labels.get("", "") for s in train_set} - {""}
+            )
             vocabularies[name] = CharTokenizer(symbols).symbols
         else:
-            found = {s.labels.get(name, s.labels.get("") if len(classifiers) == 1 else None) for s in train_set} - {None}
+            found = {
+                s.labels.get(name, s.labels.get("") if len(classifiers) == 1 else None) for s in train_set
+            } - {None}
             labels = list(head.labels) or sorted(found)
             unknown = found - set(labels)
             if unknown:
-                raise ValueError(f"head {name}: the training data has labels outside the recipe's: {sorted(unknown)}")
+                raise ValueError(
+                    f"head {name}: the training data has labels outside the recipe's: {sorted(unknown)}"
+                )
             vocabularies[name] = labels
     return vocabularies
 
@@ -192,7 +227,9 @@ def _nominal_lengths(recipe: HandRecipe, items: list[HandSequence]) -> np.ndarra
     return np.array([recipe.data.hold_frames if len(s) == 1 else len(s) for s in items])
 
 
-def _make_batch(recipe: HandRecipe, items: list[HandSequence], heads: dict[str, list[str]], rng: np.random.Generator) -> dict:
+def _make_batch(
+    recipe: HandRecipe, items: list[HandSequence], heads: dict[str, list[str]], rng: np.random.Generator
+) -> dict:
     arrays, targets = [], {name: [] for name in heads}
     ctc_targets, target_lengths = [], []
     classifiers = [name for name, head in recipe.heads.items() if head.kind == "classifier"]
@@ -200,7 +237,9 @@ def _make_batch(recipe: HandRecipe, items: list[HandSequence], heads: dict[str, 
     for item in items:
         landmarks, present = item.landmarks, item.present
         if len(item) == 1 and recipe.data.hold_frames > 1:
-            landmarks, present = hold_pose(landmarks, present, int(rng.integers(1, recipe.data.hold_frames + 1)), rng, item.aspect)
+            landmarks, present = hold_pose(
+                landmarks, present, int(rng.integers(1, recipe.data.hold_frames + 1)), rng, item.aspect
+            )
         if recipe.augment is not None:
             landmarks, present = augment_landmarks(landmarks, present, item.aspect, recipe.augment, rng)
         arrays.append(torch.from_numpy(recipe.features(landmarks, present, item.aspect)))
@@ -233,12 +272,19 @@ def _loss(recipe: HandRecipe, outputs: dict, out_lengths: torch.Tensor, batch: d
         else:
             log_probs = outputs[name].transpose(0, 1)  # CTCLoss wants [T, B, V]
             total = total + torch.nn.functional.ctc_loss(
-                log_probs, batch["ctc_targets"], out_lengths, batch["ctc_target_lengths"], blank=0, zero_infinity=True
+                log_probs,
+                batch["ctc_targets"],
+                out_lengths,
+                batch["ctc_target_lengths"],
+                blank=0,
+                zero_infinity=True,
             )
     return total
 
 
-def _bundle_config(recipe: HandRecipe, heads: dict[str, list[str]], tokenizer, n_train: int, epoch: int, step: int) -> dict:
+def _bundle_config(
+    recipe: HandRecipe, heads: dict[str, list[str]], tokenizer, n_train: int, epoch: int, step: int
+) -> dict:
     config = {
         "name": recipe.name,
         "format_version": BUNDLE_FORMAT_VERSION,
@@ -246,7 +292,9 @@ def _bundle_config(recipe: HandRecipe, heads: dict[str, list[str]], tokenizer, n
         "modality": "hands",
         "description": recipe.description,
         "features": recipe.features.to_dict(),
-        "heads": {name: {"kind": recipe.heads[name].kind, "labels": symbols} for name, symbols in heads.items()},
+        "heads": {
+            name: {"kind": recipe.heads[name].kind, "labels": symbols} for name, symbols in heads.items()
+        },
         "window": dataclasses.asdict(recipe.window),
         "training": {"recipe": recipe.to_dict(), "sequences": n_train, "epoch": epoch, "step": step},
     }

@@ -13,6 +13,7 @@ and its landmark files; a recipe may name the folder or the manifest. A folder w
 is read as an image folder: ``LABEL/*.jpg`` (and videos), the subfolder's name the label; a
 Kaggle ISLR or ASL Fingerspelling CSV reads its parquet files.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -60,7 +61,9 @@ class HandSequence:
 
 
 def empty_hands(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros((n_frames, N_HANDS, N_HAND_LANDMARKS, N_COORDS), np.float32), np.zeros((n_frames, N_HANDS), bool)
+    return np.zeros((n_frames, N_HANDS, N_HAND_LANDMARKS, N_COORDS), np.float32), np.zeros(
+        (n_frames, N_HANDS), bool
+    )
 
 
 def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:
@@ -68,7 +71,11 @@ def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npz")
-    arrays = {"landmarks": sequence.landmarks.astype(np.float32), "present": sequence.present.astype(bool), "aspect": np.float32(sequence.aspect)}
+    arrays = {
+        "landmarks": sequence.landmarks.astype(np.float32),
+        "present": sequence.present.astype(bool),
+        "aspect": np.float32(sequence.aspect),
+    }
     if sequence.timestamps is not None:
         arrays["timestamps"] = np.asarray(sequence.timestamps, np.float64)
     np.savez_compressed(tmp, **arrays)
@@ -93,12 +100,21 @@ def load_landmarks(path: str | os.PathLike, key: str | None = None) -> HandSeque
         raise InputError(path, "no such file") from None
     except (OSError, ValueError, KeyError) as error:
         raise InputError(path, f"not a landmark file ({' '.join(str(error).split())})") from None
-    if landmarks.ndim != 4 or landmarks.shape[1:] != (N_HANDS, N_HAND_LANDMARKS, N_COORDS) or present.shape != landmarks.shape[:2]:
-        raise InputError(path, f"landmarks must be [T, {N_HANDS}, {N_HAND_LANDMARKS}, {N_COORDS}] with present [T, {N_HANDS}]")
+    if (
+        landmarks.ndim != 4
+        or landmarks.shape[1:] != (N_HANDS, N_HAND_LANDMARKS, N_COORDS)
+        or present.shape != landmarks.shape[:2]
+    ):
+        raise InputError(
+            path,
+            f"landmarks must be [T, {N_HANDS}, {N_HAND_LANDMARKS}, {N_COORDS}] with present [T, {N_HANDS}]",
+        )
     return HandSequence(landmarks, present, aspect, path=str(path), timestamps=timestamps)
 
 
-def write_landmark_dataset(folder: str | os.PathLike, sequences: Iterable[HandSequence], extra: Sequence[dict] | None = None) -> Path:
+def write_landmark_dataset(
+    folder: str | os.PathLike, sequences: Iterable[HandSequence], extra: Sequence[dict] | None = None
+) -> Path:
     """A dataset folder: one ``.npz`` per sequence under ``landmarks/`` and ``manifest.jsonl``.
 
     ``extra`` adds fields to each row (e.g. ``group`` for splits), in the sequences' order.
@@ -109,7 +125,11 @@ def write_landmark_dataset(folder: str | os.PathLike, sequences: Iterable[HandSe
         file = save_landmarks(folder / "landmarks" / f"{index:06d}.npz", sequence)
         row = {"features_filepath": str(file)}
         if sequence.labels:
-            row |= {"label": sequence.labels[""]} if list(sequence.labels) == [""] else {"labels": sequence.labels}
+            row |= (
+                {"label": sequence.labels[""]}
+                if list(sequence.labels) == [""]
+                else {"labels": sequence.labels}
+            )
         if sequence.text is not None:
             row["text"] = sequence.text
         if sequence.path:
@@ -155,7 +175,9 @@ def row_targets(row: dict) -> tuple[dict[str, str], str | None]:
     return labels, (str(row["text"]) if "text" in row else None)
 
 
-def load_hand_sequences(manifests: Iterable[str | os.PathLike], cache_dir: str | os.PathLike, log=print) -> list[HandSequence]:
+def load_hand_sequences(
+    manifests: Iterable[str | os.PathLike], cache_dir: str | os.PathLike, log=print
+) -> list[HandSequence]:
     """Every row of the manifests as a ``HandSequence``; photos and videos are run through MediaPipe
     once and cached by the rows' content, so a second run (or another recipe) reads the cache.
 

@@ -11,6 +11,7 @@
 
 Parquet needs pyarrow (``pip install 'seqrec[parquet]'``); it is imported when first used.
 """
+
 from __future__ import annotations
 
 import csv
@@ -54,7 +55,9 @@ def _read_numeric_csv(path: str | os.PathLike, n_values: int) -> tuple[np.ndarra
     return table[:, 0].astype(int), table[:, 1:].astype(np.float32)
 
 
-def kinivi_poses(path: str | os.PathLike, labels: Sequence[str], palm_width: float = 0.12) -> list[HandSequence]:
+def kinivi_poses(
+    path: str | os.PathLike, labels: Sequence[str], palm_width: float = 0.12
+) -> list[HandSequence]:
     """``keypoint.csv`` as one-frame sequences labelled by name, in file order.
 
     kinivi kept x,y only, scaled to a largest magnitude of 1. Each pose is placed in a picture of
@@ -66,9 +69,19 @@ def kinivi_poses(path: str | os.PathLike, labels: Sequence[str], palm_width: flo
     sequences = []
     for index, xy in zip(indices, values):
         landmarks, present = empty_hands(1)
-        landmarks[0, KINIVI_SLOT, :, :2] = _place(xy.reshape(N_HAND_LANDMARKS, 2), (0.5, 0.6), palm_width * 2.5)
+        landmarks[0, KINIVI_SLOT, :, :2] = _place(
+            xy.reshape(N_HAND_LANDMARKS, 2), (0.5, 0.6), palm_width * 2.5
+        )
         present[0, KINIVI_SLOT] = True
-        sequences.append(HandSequence(landmarks, present, KINIVI_ASPECT, labels={"": labels[index]}, path=f"{path}:{len(sequences) + 1}"))
+        sequences.append(
+            HandSequence(
+                landmarks,
+                present,
+                KINIVI_ASPECT,
+                labels={"": labels[index]},
+                path=f"{path}:{len(sequences) + 1}",
+            )
+        )
     return sequences
 
 
@@ -134,12 +147,18 @@ def islr_sequence(path: str | os.PathLike, aspect: float = 1.0) -> HandSequence:
     Only the hands are kept; a hand whose coordinates are NaN in a frame is absent there.
     """
     columns = ["frame", "type", "landmark_index", "x", "y", "z"]
-    table = _read_parquet(path, "an ISLR landmark parquet", lambda parquet: parquet.read_table(path, columns=columns).to_pydict())
+    table = _read_parquet(
+        path,
+        "an ISLR landmark parquet",
+        lambda parquet: parquet.read_table(path, columns=columns).to_pydict(),
+    )
     frames = sorted(set(table["frame"]))
     position = {frame: i for i, frame in enumerate(frames)}
     landmarks, present = empty_hands(len(frames))
     seen = np.zeros(landmarks.shape[:3], bool)
-    for frame, kind, index, x, y, z in zip(*(table[c] for c in ("frame", "type", "landmark_index", "x", "y", "z"))):
+    for frame, kind, index, x, y, z in zip(
+        *(table[c] for c in ("frame", "type", "landmark_index", "x", "y", "z"))
+    ):
         if kind in HOLISTIC_HANDS and x is not None and not np.isnan(x):
             slot = HOLISTIC_HANDS.index(kind)
             landmarks[position[frame], slot, index] = (x, y, 0.0 if z is None or np.isnan(z) else z)
@@ -148,14 +167,18 @@ def islr_sequence(path: str | os.PathLike, aspect: float = 1.0) -> HandSequence:
     return HandSequence(landmarks, present, aspect, path=str(path), timestamps=None)
 
 
-def parquet_sequence(path: str | os.PathLike, sequence_id: str | None = None, aspect: float = 1.0) -> HandSequence:
+def parquet_sequence(
+    path: str | os.PathLike, sequence_id: str | None = None, aspect: float = 1.0
+) -> HandSequence:
     """A Kaggle landmark parquet, whichever layout: ISLR's long one (one sequence per file) or
     ASL Fingerspelling's wide one (``sequence_id`` picks the sequence)."""
     columns = set(_read_parquet(path, "a parquet file", lambda parquet: parquet.read_schema(path).names))
     if {"type", "landmark_index"} <= columns:
         return islr_sequence(path, aspect)
     if sequence_id is None:
-        raise InputError(path, "a wide (fingerspelling) parquet holds several sequences: name one with sequence_id")
+        raise InputError(
+            path, "a wide (fingerspelling) parquet holds several sequences: name one with sequence_id"
+        )
     return fingerspelling_sequence(path, sequence_id, aspect)
 
 
@@ -170,10 +193,19 @@ def kaggle_csv_rows(csv_path: str | os.PathLike) -> list[dict]:
     columns = set(entries[0]) if entries else set()
     base = csv_path.resolve().parent
     if {"path", "sequence_id", "phrase"} <= columns:
-        return [{"features_filepath": str(base / e["path"]), "features_key": e["sequence_id"], "text": e["phrase"]} for e in entries]
+        return [
+            {
+                "features_filepath": str(base / e["path"]),
+                "features_key": e["sequence_id"],
+                "text": e["phrase"],
+            }
+            for e in entries
+        ]
     if {"path", "sign"} <= columns:
         return [{"features_filepath": str(base / e["path"]), "label": e["sign"]} for e in entries]
-    raise InputError(csv_path, "not a Kaggle ISLR (path, sign) or ASL Fingerspelling (path, sequence_id, phrase) CSV")
+    raise InputError(
+        csv_path, "not a Kaggle ISLR (path, sign) or ASL Fingerspelling (path, sequence_id, phrase) CSV"
+    )
 
 
 def fingerspelling_sequences(csv_path: str | os.PathLike, aspect: float = 1.0) -> Iterator[HandSequence]:
@@ -200,7 +232,11 @@ def fingerspelling_sequence(path: str | os.PathLike, sequence_id: str, aspect: f
     landmarks, present = empty_hands(len(rows))
     for slot, hand in enumerate(HOLISTIC_HANDS):
         coords = np.array(
-            [[[table[f"{axis}_{hand}_{i}"][r] for axis in "xyz"] for i in range(N_HAND_LANDMARKS)] for r in rows], np.float64
+            [
+                [[table[f"{axis}_{hand}_{i}"][r] for axis in "xyz"] for i in range(N_HAND_LANDMARKS)]
+                for r in rows
+            ],
+            np.float64,
         ).reshape(len(rows), N_HAND_LANDMARKS, 3)
         landmarks[:, slot] = np.nan_to_num(coords).astype(np.float32)
         present[:, slot] = ~np.isnan(coords[..., :2]).any(axis=(1, 2))
@@ -211,5 +247,11 @@ def fingerspelling_sequence(path: str | os.PathLike, sequence_id: str, aspect: f
 def _wide_table(path: str, modified_ns: int) -> dict:
     # A fingerspelling file holds many sequences: keeping the last files read reads each once
     # (the modification time in the key: a file written anew is read anew).
-    columns = ["sequence_id"] + [f"{axis}_{hand}_{i}" for hand in HOLISTIC_HANDS for axis in "xyz" for i in range(N_HAND_LANDMARKS)]
-    return _read_parquet(path, "a fingerspelling parquet", lambda parquet: parquet.read_table(path, columns=columns).to_pydict())
+    columns = ["sequence_id"] + [
+        f"{axis}_{hand}_{i}" for hand in HOLISTIC_HANDS for axis in "xyz" for i in range(N_HAND_LANDMARKS)
+    ]
+    return _read_parquet(
+        path,
+        "a fingerspelling parquet",
+        lambda parquet: parquet.read_table(path, columns=columns).to_pydict(),
+    )

@@ -6,6 +6,7 @@ Each take adds one ``.npz`` under the dataset's ``landmarks/`` and one row to it
 ``manifest.jsonl``, the layout ``write_landmark_dataset`` makes, so several takes with different
 labels build one dataset that ``load_hand_sequences`` and a hands recipe read.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,9 @@ class Take:
         return float(times[-1]) if times is not None and len(times) else 0.0
 
 
-def record_take(frames: Iterable[Frame], seconds: float, landmarks: HandLandmarks | None = None, source: str = "") -> Take:
+def record_take(
+    frames: Iterable[Frame], seconds: float, landmarks: HandLandmarks | None = None, source: str = ""
+) -> Take:
     """The hands in ``frames`` (a ``FrameSource``, or a paced video) from the first frame for ``seconds``.
 
     Raises
@@ -72,8 +75,15 @@ def append_take(folder: str | os.PathLike, take: Take, label: str) -> Path:
     folder = Path(folder)
     manifest = folder / MANIFEST_FILE
     rows = list(read_manifest(manifest)) if manifest.is_file() else []
-    landmark_file = save_landmarks(folder / LANDMARKS_FOLDER / f"{_next_index(folder / LANDMARKS_FOLDER):06d}.npz", take.sequence)
-    row = {"features_filepath": str(landmark_file), "label": label, "duration": round(take.seconds, 3), "frames": len(take.sequence)}
+    landmark_file = save_landmarks(
+        folder / LANDMARKS_FOLDER / f"{_next_index(folder / LANDMARKS_FOLDER):06d}.npz", take.sequence
+    )
+    row = {
+        "features_filepath": str(landmark_file),
+        "label": label,
+        "duration": round(take.seconds, 3),
+        "frames": len(take.sequence),
+    }
     if take.sequence.path:
         row["source"] = take.sequence.path
     write_manifest(manifest, [*rows, row])
@@ -84,4 +94,3 @@ def _next_index(landmarks_folder: Path) -> int:
     """One past the highest numbered landmark file, so no take overwrites another."""
     numbers = [int(p.stem) for p in landmarks_folder.glob("*.npz") if p.stem.isdigit()]
     return max(numbers, default=-1) + 1
-

@@ -6,6 +6,7 @@ come through ``NewestFrame``, so when recognition falls behind the camera the fr
 are dropped and counted, never queued. Each label change is an event ``{"time", "head", "label",
 "score"}``; with a window (``GestureWindow``) every frame is shown with ``draw_overlay``.
 """
+
 from __future__ import annotations
 
 import collections
@@ -75,7 +76,9 @@ class LiveGestures:
     ``stats`` holds the last run's counts, also when the run ended in an error.
     """
 
-    def __init__(self, model: GestureModel, landmarks: HandLandmarks | None = None, history_size: int = HISTORY_SIZE):
+    def __init__(
+        self, model: GestureModel, landmarks: HandLandmarks | None = None, history_size: int = HISTORY_SIZE
+    ):
         self.model = model
         self.landmarks = landmarks or HandLandmarks()
         self.history_size = history_size
@@ -123,13 +126,17 @@ class LiveGestures:
                     rate.tick()
                     if show is not None:
                         dropped = reader.dropped if reader is not None else None
-                        picture = draw_overlay(rgb[..., ::-1], hands, stream.labels, list(history), rate.fps, dropped)
+                        picture = draw_overlay(
+                            rgb[..., ::-1], hands, stream.labels, list(history), rate.fps, dropped
+                        )
                         if not show(picture):
                             break
         except KeyboardInterrupt:  # Ctrl-C is how a live run without a window is ended
             pass
         finally:
-            stats.read, stats.dropped = (reader.read, reader.dropped) if reader is not None else (stats.processed, 0)
+            stats.read, stats.dropped = (
+                (reader.read, reader.dropped) if reader is not None else (stats.processed, 0)
+            )
             stats.seconds = time.monotonic() - started
         return stats
 

@@ -1,4 +1,5 @@
 """JSON-Lines manifests with NeMo's field names; relative paths resolve against the manifest's folder."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Word and character error rates (jiwer), in one vocabulary across training and evaluation."""
+
 from __future__ import annotations
 
 import jiwer

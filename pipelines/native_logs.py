@@ -5,6 +5,7 @@ straight to file descriptor 2, a dozen lines per landmarker, with no switch to t
 ones off. A command promises one stderr line per problem, so while it runs, descriptor 2 goes to
 the null device and Python's ``sys.stderr`` writes to a copy of the real one.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,14 @@ def native_stderr_silenced() -> Iterator[None]:
     python_stderr = sys.stderr
     real_stderr = os.dup(STDERR_FD)
     null = os.open(os.devnull, os.O_WRONLY)
-    redirected = open(real_stderr, "w", buffering=1, encoding=python_stderr.encoding, errors="backslashreplace", closefd=False)
+    redirected = open(
+        real_stderr,
+        "w",
+        buffering=1,
+        encoding=python_stderr.encoding,
+        errors="backslashreplace",
+        closefd=False,
+    )
     sys.stderr = redirected
     os.dup2(null, STDERR_FD)
     try:

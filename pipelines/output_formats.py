@@ -1,4 +1,5 @@
 """Writing transcription results: txt, json, jsonl on a stream; srt and vtt files under a folder."""
+
 from __future__ import annotations
 
 import json
@@ -51,7 +52,10 @@ def subtitle_text(record: dict, kind: str) -> str:
     if kind == "vtt":
         blocks = [f"{_timestamp(s, '.')} --> {_timestamp(e, '.')}\n{text}\n" for s, e, text in cues]
         return "WEBVTT\n\n" + "\n".join(blocks)
-    blocks = [f"{i}\n{_timestamp(s, ',')} --> {_timestamp(e, ',')}\n{text}\n" for i, (s, e, text) in enumerate(cues, 1)]
+    blocks = [
+        f"{i}\n{_timestamp(s, ',')} --> {_timestamp(e, ',')}\n{text}\n"
+        for i, (s, e, text) in enumerate(cues, 1)
+    ]
     return "\n".join(blocks)
 
 

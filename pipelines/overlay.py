@@ -4,6 +4,7 @@ each head with its score, the last few label changes, and the frame rate.
 One function, ``draw_overlay``, used by the live window and by anything that saves a picture of
 it (``seqrec gestures --overlay-png``), so a saved picture is exactly what the window shows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -112,7 +113,13 @@ def _history_line(event: dict) -> str:
     return f"{time}{event['head']}: {event['label']}{score}"
 
 
-def _draw_panel(canvas: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]], corner: tuple[int, int], scale: float, anchor: str) -> None:
+def _draw_panel(
+    canvas: np.ndarray,
+    lines: list[tuple[str, tuple[int, int, int]]],
+    corner: tuple[int, int],
+    scale: float,
+    anchor: str,
+) -> None:
     """Lines of text on a translucent dark box at the top-left (``anchor="top"``) or bottom-left corner."""
     if not lines:
         return
@@ -127,7 +134,9 @@ def _draw_panel(canvas: np.ndarray, lines: list[tuple[str, tuple[int, int, int]]
     x1, y1 = min(canvas.shape[1], x0 + box_width), min(canvas.shape[0], y0 + box_height)
     y0 = max(0, y0)
     region = canvas[y0:y1, x0:x1]
-    region[:] = cv2.addWeighted(region, 1 - PANEL_OPACITY, np.full_like(region, PANEL_COLOUR), PANEL_OPACITY, 0)
+    region[:] = cv2.addWeighted(
+        region, 1 - PANEL_OPACITY, np.full_like(region, PANEL_COLOUR), PANEL_OPACITY, 0
+    )
     for index, (text, colour) in enumerate(lines):
         baseline_y = y0 + margin // 2 + line_height * (index + 1) - round(4 * scale)
         cv2.putText(canvas, text, (x0 + margin, baseline_y), FONT, scale, colour, thickness, cv2.LINE_AA)

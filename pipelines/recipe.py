@@ -1,4 +1,5 @@
 """YAML recipes loaded into frozen dataclasses; an unknown or missing key is an error, not a surprise."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -77,9 +78,15 @@ class Recipe:
     def __post_init__(self):
         if self.task != "ctc":
             raise ValueError(f"task must be 'ctc' for speech, not {self.task!r}")
-        if self.filler and (not self.vocabulary or len(self.filler.split()) != 1 or self.filler != self.filler.lower()
-                            or self.filler in self.vocabulary):
-            raise ValueError(f"filler must be one lower-case symbol outside a closed vocabulary, not {self.filler!r}")
+        if self.filler and (
+            not self.vocabulary
+            or len(self.filler.split()) != 1
+            or self.filler != self.filler.lower()
+            or self.filler in self.vocabulary
+        ):
+            raise ValueError(
+                f"filler must be one lower-case symbol outside a closed vocabulary, not {self.filler!r}"
+            )
         if self.modality != "audio":
             raise ValueError(f"modality must be 'audio' or 'hands', not {self.modality!r}")
 
@@ -92,7 +99,11 @@ class Recipe:
 
 
 def bundled_recipe_names() -> list[str]:
-    return sorted(p.name[: -len(".yaml")] for p in resources.files("seqrec.configs").iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name[: -len(".yaml")]
+        for p in resources.files("seqrec.configs").iterdir()
+        if p.name.endswith(".yaml")
+    )
 
 
 def load_recipe(name_or_path: str | os.PathLike, overrides: dict | None = None):
@@ -106,9 +117,14 @@ def load_recipe(name_or_path: str | os.PathLike, overrides: dict | None = None):
     if path.is_file():
         text, source = path.read_text(), str(path)
     elif str(name_or_path) in bundled_recipe_names():
-        text, source = resources.files("seqrec.configs").joinpath(f"{name_or_path}.yaml").read_text(), str(name_or_path)
+        text, source = (
+            resources.files("seqrec.configs").joinpath(f"{name_or_path}.yaml").read_text(),
+            str(name_or_path),
+        )
     else:
-        raise UsageError(f"{name_or_path}: no such recipe file nor bundled recipe (bundled: {', '.join(bundled_recipe_names())})")
+        raise UsageError(
+            f"{name_or_path}: no such recipe file nor bundled recipe (bundled: {', '.join(bundled_recipe_names())})"
+        )
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -144,7 +160,10 @@ def from_dict(cls, data: dict, where: str):
         if typing.get_origin(hint) is dict:  # named sections, e.g. a model's heads
             if not isinstance(value, dict):
                 raise UsageError(f"{where}: {key} must be a mapping of names to sections")
-            value = {str(name): from_dict(nested[0], section, f"{where}: {key}.{name}") for name, section in value.items()}
+            value = {
+                str(name): from_dict(nested[0], section, f"{where}: {key}.{name}")
+                for name, section in value.items()
+            }
         elif nested:  # a section, or an optional one (``augment: null`` switches it off)
             value = None if value is None else from_dict(nested[0], value, f"{where}: {key}")
         elif typing.get_origin(hint) is tuple:

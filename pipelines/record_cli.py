@@ -4,6 +4,7 @@ Each run adds one take with its label, so a few runs (one per gesture) build a d
 hands recipe trains on (``data.train: [DIR]``). ``--video FILE`` plays a video file in real time
 through the camera's code path instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,18 @@ def add_record_parser(commands) -> None:
     p.add_argument("label", metavar="LABEL", help="what the hands show in this take, e.g. Open")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--camera", type=int, metavar="N", help="the camera with this index (0: the first)")
-    source.add_argument("--video", metavar="FILE", help="a video file played in real time through the camera's code path")
-    p.add_argument("--seconds", type=float, required=True, metavar="S", help="how long to record (from the first frame)")
-    p.add_argument("--out", required=True, metavar="DIR", help="the dataset folder (made if missing; takes are added)")
-    p.add_argument("--flip", action="store_true", help="mirror the frames first (a camera that shows you as in a mirror)")
+    source.add_argument(
+        "--video", metavar="FILE", help="a video file played in real time through the camera's code path"
+    )
+    p.add_argument(
+        "--seconds", type=float, required=True, metavar="S", help="how long to record (from the first frame)"
+    )
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="the dataset folder (made if missing; takes are added)"
+    )
+    p.add_argument(
+        "--flip", action="store_true", help="mirror the frames first (a camera that shows you as in a mirror)"
+    )
     p.set_defaults(run=run_record)
 
 
@@ -40,7 +49,9 @@ def run_record(args: argparse.Namespace) -> int:
     if not label:
         raise UsageError("record: LABEL is empty")
     if label == NO_LABEL:
-        raise UsageError(f"record: the label {NO_LABEL!r} is what models say when no hand is in view; choose another")
+        raise UsageError(
+            f"record: the label {NO_LABEL!r} is what models say when no hand is in view; choose another"
+        )
     if not args.seconds > 0:
         raise UsageError(f"--seconds {args.seconds:g}: give a positive duration")
     if args.camera is not None and args.camera < 0:
@@ -57,9 +68,16 @@ def run_record(args: argparse.Namespace) -> int:
         except ModelFileError as error:
             raise UsageError(str(error)) from None
         try:
-            with landmarks, FrameSource(args.camera if args.camera is not None else args.video, flip=args.flip) as source:
+            with (
+                landmarks,
+                FrameSource(args.camera if args.camera is not None else args.video, flip=args.flip) as source,
+            ):
                 if args.camera is not None:
-                    print(f"seqrec: recording {label!r} for {args.seconds:g} s from {source.name}", file=sys.stderr, flush=True)
+                    print(
+                        f"seqrec: recording {label!r} for {args.seconds:g} s from {source.name}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 frames = source if args.camera is not None else paced(source)
                 take = record_take(frames, args.seconds, landmarks, source=source.name)
         except InputError as error:
@@ -67,8 +85,13 @@ def run_record(args: argparse.Namespace) -> int:
             return EXIT_SOME_FAILED
     seen = int(take.sequence.present.any(axis=1).sum())
     if not seen:
-        print(f"seqrec: {source.name}: no hand in view in {len(take.sequence)} frames; nothing recorded", file=sys.stderr)
+        print(
+            f"seqrec: {source.name}: no hand in view in {len(take.sequence)} frames; nothing recorded",
+            file=sys.stderr,
+        )
         return EXIT_SOME_FAILED
     landmark_file = append_take(args.out, take, label)
-    print(f"{landmark_file}\t{label}\t{len(take.sequence)} frames, {take.seconds:.2f} s, a hand in {seen}, {take.dropped} dropped to keep up")
+    print(
+        f"{landmark_file}\t{label}\t{len(take.sequence)} frames, {take.seconds:.2f} s, a hand in {seen}, {take.dropped} dropped to keep up"
+    )
     return EXIT_OK

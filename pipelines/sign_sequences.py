@@ -6,6 +6,7 @@ held hand does), a transition to the next (shape and position blended, as finger
 shape to the next), a small dip of the hand between two equal symbols (as signers do to repeat
 one), and no hand again at the end. The hand's size and place in the picture vary per sequence.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -39,7 +40,9 @@ def as_right_slot(pose: HandSequence) -> tuple[np.ndarray, float] | None:
     return relative.astype(np.float32), palm
 
 
-def compose_sequence(poses: Sequence[HandSequence], config: ComposeConfig, rng: np.random.Generator) -> HandSequence:
+def compose_sequence(
+    poses: Sequence[HandSequence], config: ComposeConfig, rng: np.random.Generator
+) -> HandSequence:
     """One composed sequence; ``text`` is the symbols (each pose's ``labels[""]``) in order.
 
     ``poses`` are one-frame sequences with a hand found.
@@ -73,7 +76,9 @@ def compose_sequence(poses: Sequence[HandSequence], config: ComposeConfig, rng: 
             wrist = target
         n_hold = int(rng.integers(config.hold_frames[0], config.hold_frames[1] + 1))
         for _ in range(n_hold):
-            wrist = wrist + rng.normal(0.0, palm * 0.03, 3).astype(np.float32) * np.array([1, 1, 0], np.float32)
+            wrist = wrist + rng.normal(0.0, palm * 0.03, 3).astype(np.float32) * np.array(
+                [1, 1, 0], np.float32
+            )
             tracks.append(frame(shape, wrist))
     track = np.stack(tracks)  # [T, 22, 3]
     landmarks_right = track[:, :21] * palm + track[:, 21:22]
@@ -91,7 +96,9 @@ def _offset(rng: np.random.Generator, palm: float) -> np.ndarray:
     return np.array([*rng.normal(0.0, palm * 0.5, 2), 0.0], np.float32)
 
 
-def compose_set(poses: Sequence[HandSequence], config: ComposeConfig, count: int, seed: int) -> list[HandSequence]:
+def compose_set(
+    poses: Sequence[HandSequence], config: ComposeConfig, count: int, seed: int
+) -> list[HandSequence]:
     """``count`` sequences, a pure function of the poses and ``seed`` (dev and test sets)."""
     rng = np.random.default_rng(seed)
     found = [p for p in poses if p.found]

@@ -1,4 +1,5 @@
 """Speech stages: load audio, compute spectral features, recognise with a CTC model."""
+
 from __future__ import annotations
 
 import warnings
@@ -17,7 +18,14 @@ from seqrec.features import (
     spectral_features,
     spectral_features_batch,
 )
-from seqrec.models import DecodeOptions, LexiconBeamDecoder, ModelBundle, greedy_decode, lexicon_words, spans_to_words
+from seqrec.models import (
+    DecodeOptions,
+    LexiconBeamDecoder,
+    ModelBundle,
+    greedy_decode,
+    lexicon_words,
+    spans_to_words,
+)
 
 from .stage import MissingFieldError, Pipeline, Stage
 from .word_timing import align_words_to_speech
@@ -34,14 +42,21 @@ class LoadAudio(Stage):
 
     def process(self, sample: dict) -> dict:
         if sample.get("audio") is not None:
-            audio = resample(np.asarray(sample["audio"], dtype=np.float32), sample["sample_rate"], self.sample_rate)
+            audio = resample(
+                np.asarray(sample["audio"], dtype=np.float32), sample["sample_rate"], self.sample_rate
+            )
             if audio.size == 0:
                 raise InputError(sample.get("path"), "no audio samples")
         elif sample.get("path") is not None:
             audio = load_audio(sample["path"], self.sample_rate, self.max_seconds)
         else:
             raise MissingFieldError("LoadAudio", "path")
-        return {**sample, "audio": audio, "sample_rate": self.sample_rate, "duration": round(audio.size / self.sample_rate, 3)}
+        return {
+            **sample,
+            "audio": audio,
+            "sample_rate": self.sample_rate,
+            "duration": round(audio.size / self.sample_rate, 3),
+        }
 
 
 class SpectralFeatures(Stage):
@@ -66,7 +81,9 @@ class SpectralFeatures(Stage):
 
     def _check_rate(self, sample: dict) -> None:
         if sample["sample_rate"] != self.config.sample_rate:
-            raise ValueError(f"SpectralFeatures expects {self.config.sample_rate} Hz audio, got {sample['sample_rate']}")
+            raise ValueError(
+                f"SpectralFeatures expects {self.config.sample_rate} Hz audio, got {sample['sample_rate']}"
+            )
 
 
 class CTCRecognize(Stage):
@@ -84,7 +101,13 @@ class CTCRecognize(Stage):
     requires = ("features",)
     provides = ("text", "score", "words", "decoded_words")
 
-    def __init__(self, bundle: ModelBundle, head: str = "ctc", batch_size: int = 32, decode: DecodeOptions | None = None):
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        head: str = "ctc",
+        batch_size: int = 32,
+        decode: DecodeOptions | None = None,
+    ):
         self.bundle = bundle
         self.head = head
         self.batch_size = batch_size
@@ -111,15 +134,25 @@ class CTCRecognize(Stage):
         silent = {i for i, sample in enumerate(samples) if "audio" in sample and is_silent(sample["audio"])}
         for i in silent:
             results[i] = {**samples[i], "text": "", "score": 0.0, "words": [], "decoded_words": []}
-        order = sorted((i for i in range(len(samples)) if i not in silent), key=lambda i: len(samples[i]["features"]))
+        order = sorted(
+            (i for i in range(len(samples)) if i not in silent), key=lambda i: len(samples[i]["features"])
+        )
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             log_probs, lengths = self._forward([samples[i]["features"] for i in chunk])
             for i, item_log_probs, length in zip(chunk, log_probs, lengths):
-                decoded = [{**w, "kept": self._keeps(w)} for w in self._decode_words(item_log_probs[:length], samples[i].get("duration"))]
+                decoded = [
+                    {**w, "kept": self._keeps(w)}
+                    for w in self._decode_words(item_log_probs[:length], samples[i].get("duration"))
+                ]
                 words = [_without_kept(w) for w in decoded if w["kept"]]
-                results[i] = {**samples[i], "text": " ".join(w["word"] for w in words), "score": transcript_score(words),
-                              "words": words, "decoded_words": decoded}
+                results[i] = {
+                    **samples[i],
+                    "text": " ".join(w["word"] for w in words),
+                    "score": transcript_score(words),
+                    "words": words,
+                    "decoded_words": decoded,
+                }
         return results
 
     def _decode_words(self, log_probs: np.ndarray, duration: float | None) -> list[dict]:
@@ -128,7 +161,9 @@ class CTCRecognize(Stage):
         return spans_to_words(greedy_decode(log_probs), self.bundle.tokenizer, self.step_seconds, duration)
 
     def _keeps(self, word: dict) -> bool:
-        return word["score"] >= self.decode.rejection_threshold and (not self.vocabulary or word["word"] in self.vocabulary)
+        return word["score"] >= self.decode.rejection_threshold and (
+            not self.vocabulary or word["word"] in self.vocabulary
+        )
 
     def _forward(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
         device = self.bundle.model.device
@@ -160,12 +195,17 @@ class AlignWordTimes(Stage):
     def process(self, sample: dict) -> dict:
         decoded = sample.get("decoded_words")
         if decoded is None:
-            return {**sample, "words": align_words_to_speech(sample["words"], sample["audio"], sample["sample_rate"])}
+            return {
+                **sample,
+                "words": align_words_to_speech(sample["words"], sample["audio"], sample["sample_rate"]),
+            }
         timed = align_words_to_speech(decoded, sample["audio"], sample["sample_rate"])
         return {**sample, "words": [_without_kept(w) for w in timed if w["kept"]]}
 
 
-def speech_pipeline(bundle: ModelBundle, batch_size: int = 32, decode: DecodeOptions | None = None) -> Pipeline:
+def speech_pipeline(
+    bundle: ModelBundle, batch_size: int = 32, decode: DecodeOptions | None = None
+) -> Pipeline:
     """The full path for a speech bundle: load -> features -> recognize (decode: the bundle's default)."""
     features = SpectralConfig(**bundle.config["features"])
     return Pipeline(

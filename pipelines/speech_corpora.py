@@ -1,4 +1,5 @@
 """Readers for speech corpora people already have, as NeMo-style manifest rows."""
+
 from __future__ import annotations
 
 import csv
@@ -64,10 +65,13 @@ class SpeechCorpora:
     commands: list[dict]  # rows of speakers in the split file, each with its "split"
     digits: list[dict]
 
-    def commands_in(self, split: str, vocabulary: set[str] | None = None, in_vocabulary: bool = True) -> list[dict]:
+    def commands_in(
+        self, split: str, vocabulary: set[str] | None = None, in_vocabulary: bool = True
+    ) -> list[dict]:
         """One split's Speech Commands rows; with a vocabulary, only the words in it (or only the others)."""
         return [
-            r for r in self.commands
+            r
+            for r in self.commands
             if r["split"] == split and (vocabulary is None or (r["text"] in vocabulary) == in_vocabulary)
         ]
 
@@ -87,7 +91,9 @@ def load_speech_corpora(shared_data: str | os.PathLike, split_file: str | os.Pat
     if split_file.is_file():
         split = json.loads(split_file.read_text())
     else:
-        split = split_speakers([r["speaker"] for r in commands], {"train": 0.7, "dev": 0.15, "test": 0.15}, salt="seqrec")
+        split = split_speakers(
+            [r["speaker"] for r in commands], {"train": 0.7, "dev": 0.15, "test": 0.15}, salt="seqrec"
+        )
         split_file.parent.mkdir(parents=True, exist_ok=True)
         split_file.write_text(json.dumps(split, indent=1) + "\n")
     speaker_split = {speaker: name for name, speakers in split.items() for speaker in speakers}
@@ -118,7 +124,9 @@ def trim_silence(audio, top_db: float = 30.0):
     return librosa.effects.trim(audio, top_db=top_db)[0]
 
 
-def join_clips(rows: list[dict], out_dir: str | os.PathLike, count: int, sample_rate: int, seed: int, words=(2, 4)) -> list[dict]:
+def join_clips(
+    rows: list[dict], out_dir: str | os.PathLike, count: int, sample_rate: int, seed: int, words=(2, 4)
+) -> list[dict]:
     """Connected sequences made of real clips: trimmed words joined by short, quiet gaps.
 
     Each result row has the joined ``text`` and the true ``words`` with their start and end times,
@@ -140,16 +148,27 @@ def join_clips(rows: list[dict], out_dir: str | os.PathLike, count: int, sample_
             gap = int(sample_rate * rng.uniform(0.15, 0.5))
             speech = trim_silence(load_audio(rows[index]["audio_filepath"], sample_rate))
             pieces += [np.zeros(gap, np.float32), speech]
-            timed.append({"word": rows[index]["text"], "start": round((cursor + gap) / sample_rate, 3),
-                          "end": round((cursor + gap + len(speech)) / sample_rate, 3)})
+            timed.append(
+                {
+                    "word": rows[index]["text"],
+                    "start": round((cursor + gap) / sample_rate, 3),
+                    "end": round((cursor + gap + len(speech)) / sample_rate, 3),
+                }
+            )
             cursor += gap + len(speech)
         tail = int(sample_rate * 0.3)
         audio = np.concatenate([*pieces, np.zeros(tail, np.float32)])
         audio += 10 ** (-60 / 20) * coloured_noise(len(audio), 1.0, rng)  # a room, not digital silence
         path = out_dir / f"connected_{n:04d}.wav"
         soundfile.write(path, audio, sample_rate, subtype="PCM_16")
-        joined.append({"audio_filepath": str(path), "duration": round(len(audio) / sample_rate, 3),
-                       "text": " ".join(w["word"] for w in timed), "words": timed})
+        joined.append(
+            {
+                "audio_filepath": str(path),
+                "duration": round(len(audio) / sample_rate, 3),
+                "text": " ".join(w["word"] for w in timed),
+                "words": timed,
+            }
+        )
     return joined
 
 
@@ -170,11 +189,15 @@ def noise_rows(out_dir: str | os.PathLike, count: int, sample_rate: int, seed: i
         audio = 10 ** (level_db / 20) * coloured_noise(int(seconds * sample_rate), rng.uniform(0, 2), rng)
         path = out_dir / f"noise_{n:04d}.wav"
         soundfile.write(path, np.clip(audio, -1, 1), sample_rate, subtype="PCM_16")
-        rows.append({"audio_filepath": str(path), "duration": round(seconds, 3), "text": "", "corpus": "noise"})
+        rows.append(
+            {"audio_filepath": str(path), "duration": round(seconds, 3), "text": "", "corpus": "noise"}
+        )
     return rows
 
 
-def room_noise_files(rows: list[dict], out_dir: str | os.PathLike, sample_rate: int, seconds_per_file: float = 60.0) -> list[Path]:
+def room_noise_files(
+    rows: list[dict], out_dir: str | os.PathLike, sample_rate: int, seconds_per_file: float = 60.0
+) -> list[Path]:
     """Real background noise: the parts of ``rows``' clips outside their speech (more than
     ``top_db`` 30 under the peak), joined with short fades into files of about ``seconds_per_file``.
 
@@ -207,7 +230,7 @@ def room_noise_files(rows: list[dict], out_dir: str | os.PathLike, sample_rate: 
             if len(piece) < shortest or np.sqrt(np.mean(piece**2)) < 1e-4:
                 continue
             piece[: len(fade)] *= fade
-            piece[-len(fade):] *= fade[::-1]
+            piece[-len(fade) :] *= fade[::-1]
             pieces.append(piece)
             filled += len(piece)
         if filled >= seconds_per_file * sample_rate:

@@ -4,6 +4,7 @@ A sample is a dict with an ``id``; a stage that fails on one input records ``err
 sample (a one-line reason, without the path the sample already carries) and later stages pass it
 by, so one bad file never stops a batch.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
@@ -78,7 +79,7 @@ class Pipeline:
             start, stop = (self._index(k) if isinstance(k, str) else k for k in (key.start, key.stop))
             if isinstance(key.stop, str):
                 stop += 1  # a name as the end includes that stage, as in "up to features"
-            return Pipeline(self.steps[start:stop:key.step])
+            return Pipeline(self.steps[start : stop : key.step])
         return self.steps[self._index(key) if isinstance(key, str) else key][1]
 
     def _index(self, name: str) -> int:
@@ -122,7 +123,11 @@ class Pipeline:
             yield from self.run_batch(batch)
 
     def __repr__(self) -> str:
-        return "Pipeline([" + ", ".join(f"({n!r}, {type(s).__name__ if s != PASSTHROUGH else s!r})" for n, s in self.steps) + "])"
+        return (
+            "Pipeline(["
+            + ", ".join(f"({n!r}, {type(s).__name__ if s != PASSTHROUGH else s!r})" for n, s in self.steps)
+            + "])"
+        )
 
 
 def _process_one(process, sample: dict) -> dict:

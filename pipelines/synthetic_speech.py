@@ -9,6 +9,7 @@ a rerun skips every clip already written and a killed run loses at most the clip
 
     apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 """
+
 from __future__ import annotations
 
 import functools
@@ -55,11 +56,15 @@ FLITE_SKIPPED_VOICES = frozenset({"kal", "awb_time"})
 # How each flite voice takes a pitch: the feature and its value at pitch 1.0. Diphone kal16 sets an
 # F0 target (95 Hz is its default: setting it leaves the audio unchanged); the clustergen voices
 # scale their F0. rms's SPAM F0 model ignores both (measured), so rms keeps its own pitch.
-FLITE_PITCH_FEATURES = {"kal16": ("int_f0_target_mean", 95.0), "awb": ("f0_shift", 1.0), "slt": ("f0_shift", 1.0)}
+FLITE_PITCH_FEATURES = {
+    "kal16": ("int_f0_target_mean", 95.0),
+    "awb": ("f0_shift", 1.0),
+    "slt": ("f0_shift", 1.0),
+}
 
 # Festival prints one line per voice: name, language, synthesis method, whether it has LR F0 targets.
 _FESTIVAL_LIST_VOICES = (
-    "(mapcar (lambda (v) (begin (eval (list (intern (string-append \"voice_\" v))))"
+    '(mapcar (lambda (v) (begin (eval (list (intern (string-append "voice_" v))))'
     " (print (list v (cadr (assoc 'language (cadr (voice.description v))))"
     " (Parameter.get 'Synth_Method) (if (assoc 'target_f0_mean int_lr_params) 'lr 'nolr)))))"
     " (voice.list))"
@@ -145,13 +150,21 @@ def _espeak_voices() -> list[Voice]:
         match = _ESPEAK_VARIANT_LINE.match(line)  # a variant file name with a space fails to match
         if match and match.group(1) not in ESPEAK_SKIPPED_VARIANTS:
             variants.add(match.group(1))
-    return [Voice("espeak-ng", name) for accent in accents for name in [accent, *(f"{accent}+{v}" for v in variants)]]
+    return [
+        Voice("espeak-ng", name)
+        for accent in accents
+        for name in [accent, *(f"{accent}+{v}" for v in variants)]
+    ]
 
 
 def _flite_voices() -> list[Voice]:
     listing = _run_listing(["flite", "-lv"])
     names = listing.partition(":")[2].split()
-    return [Voice("flite", name, name in FLITE_PITCH_FEATURES) for name in names if name not in FLITE_SKIPPED_VOICES]
+    return [
+        Voice("flite", name, name in FLITE_PITCH_FEATURES)
+        for name in names
+        if name not in FLITE_SKIPPED_VOICES
+    ]
 
 
 def _festival_voices() -> list[Voice]:
@@ -171,7 +184,9 @@ def _run_listing(command: list[str]) -> str:
     except (OSError, subprocess.TimeoutExpired) as error:
         raise SynthesisError(f"{command[0]} could not list its voices ({_one_line(str(error))})") from None
     if done.returncode != 0:
-        raise SynthesisError(f"{command[0]} could not list its voices (exit {done.returncode}: {_last_line(done)})")
+        raise SynthesisError(
+            f"{command[0]} could not list its voices (exit {done.returncode}: {_last_line(done)})"
+        )
     return done.stdout
 
 
@@ -207,13 +222,21 @@ def render(text: str, voice: Voice, rate: float, pitch: float, path: str | os.Pa
         text_file.write_text(text + "\n", encoding="utf-8")
         command, stdin = _command(text, voice, rate, pitch, text_file, raw)
         try:
-            done = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False)
+            done = subprocess.run(
+                command, input=stdin, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False
+            )
         except subprocess.TimeoutExpired:
-            raise SynthesisError(f"{voice.engine} voice {voice.name!r} timed out after {RENDER_TIMEOUT_S:g} s") from None
+            raise SynthesisError(
+                f"{voice.engine} voice {voice.name!r} timed out after {RENDER_TIMEOUT_S:g} s"
+            ) from None
         except OSError as error:
-            raise SynthesisError(f"{voice.engine} voice {voice.name!r} did not start ({_one_line(str(error))})") from None
+            raise SynthesisError(
+                f"{voice.engine} voice {voice.name!r} did not start ({_one_line(str(error))})"
+            ) from None
         if done.returncode != 0:
-            raise SynthesisError(f"{voice.engine} voice {voice.name!r} failed (exit {done.returncode}: {_last_line(done)})")
+            raise SynthesisError(
+                f"{voice.engine} voice {voice.name!r} failed (exit {done.returncode}: {_last_line(done)})"
+            )
         if not raw.is_file() or raw.stat().st_size == 0:
             raise SynthesisError(f"{voice.engine} voice {voice.name!r} wrote no audio ({_last_line(done)})")
         audio = _read_mono_16k(raw)
@@ -223,11 +246,17 @@ def render(text: str, voice: Voice, rate: float, pitch: float, path: str | os.Pa
     return audio.size / SAMPLE_RATE
 
 
-def _command(text: str, voice: Voice, rate: float, pitch: float, text_file: Path, raw: Path) -> tuple[list[str], str | None]:
+def _command(
+    text: str, voice: Voice, rate: float, pitch: float, text_file: Path, raw: Path
+) -> tuple[list[str], str | None]:
     """The engine's argument list and its stdin; the text never appears on the command line."""
     if voice.engine == "espeak-ng":
         wpm = round(ESPEAK_DEFAULT_WPM * rate)
-        p = min(99, max(0, round(ESPEAK_PITCH_DEFAULT + 50 * math.log2(pitch)))) if voice.pitch_control else ESPEAK_PITCH_DEFAULT
+        p = (
+            min(99, max(0, round(ESPEAK_PITCH_DEFAULT + 50 * math.log2(pitch))))
+            if voice.pitch_control
+            else ESPEAK_PITCH_DEFAULT
+        )
         return ["espeak-ng", "-v", voice.name, "-s", str(wpm), "-p", str(p), "-w", str(raw), "--stdin"], text
     if voice.engine == "flite":
         features = ["--setf", f"duration_stretch={1 / rate:.4f}"]
@@ -273,7 +302,9 @@ def _write_wav(path: Path, audio: np.ndarray) -> None:
 
 
 def _last_line(done: subprocess.CompletedProcess) -> str:
-    lines = [line.strip() for line in f"{done.stdout or ''}\n{done.stderr or ''}".splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in f"{done.stdout or ''}\n{done.stderr or ''}".splitlines() if line.strip()
+    ]
     errors = [line for line in lines if "error" in line.lower()]
     return _one_line((errors or lines or ["no message"])[-1])
 
@@ -306,7 +337,11 @@ def plan_corpus(
         raise ValueError("no voices to plan with")
     if n_per_text < 1 or (total is not None and total < 0):
         raise ValueError("n_per_text must be at least 1 and total not negative")
-    said = [texts[i % len(texts)] for i in range(total)] if total is not None else [t for t in texts for _ in range(n_per_text)]
+    said = (
+        [texts[i % len(texts)] for i in range(total)]
+        if total is not None
+        else [t for t in texts for _ in range(n_per_text)]
+    )
     by_engine: dict[str, list[Voice]] = {}
     for voice in voices:
         by_engine.setdefault(voice.engine, []).append(voice)
@@ -361,14 +396,26 @@ def generate_corpus(
 
     for clip in tqdm(clips, unit="clip", file=sys.stderr, disable=None if progress else True):
         path = out_dir / clip.filename
-        described = {"text": clip.text, "engine": clip.voice.engine, "voice": clip.voice.name, "rate": clip.rate, "pitch": clip.pitch}
+        described = {
+            "text": clip.text,
+            "engine": clip.voice.engine,
+            "voice": clip.voice.name,
+            "rate": clip.rate,
+            "pitch": clip.pitch,
+        }
         try:
-            duration = _duration(path) if path.is_file() else render(clip.text, clip.voice, clip.rate, clip.pitch, path)
+            duration = (
+                _duration(path)
+                if path.is_file()
+                else render(clip.text, clip.voice, clip.rate, clip.pitch, path)
+            )
         except SynthesisError as error:
             report(f"{path}: {error}")
             failures.append({"audio_filepath": str(path), **described, "error": str(error)})
             continue
-        rows.append({"audio_filepath": str(path), "duration": round(duration, 3), **described, **(fields or {})})
+        rows.append(
+            {"audio_filepath": str(path), "duration": round(duration, 3), **described, **(fields or {})}
+        )
     manifest_path = out_dir / manifest
     errors_path = manifest_path.with_name(f"{manifest_path.stem}.errors.jsonl")
     if failures:

@@ -5,6 +5,7 @@ The loop is deterministic given the recipe's seed: the epoch plan is a pure func
 the model, optimiser, scheduler and the torch RNG (dropout). A run stopped at any checkpoint and
 resumed ends with the same weights as one that never stopped.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -69,14 +70,21 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
     if not ranks.is_main:
         ranks.barrier()  # rank 0 computes and caches the features first; the others then read them
     train_set = load_corpus(
-        recipe.data.train, recipe.features, run_dir / "features", keep_audio=recipe.augment is not None, log=log, speeds=recipe.data.speeds
+        recipe.data.train,
+        recipe.features,
+        run_dir / "features",
+        keep_audio=recipe.augment is not None,
+        log=log,
+        speeds=recipe.data.speeds,
     )
     dev_set = load_corpus(recipe.data.dev, recipe.features, run_dir / "features", log=log)
     if ranks.is_main:
         ranks.barrier()
     if recipe.vocabulary:
         # Dev is scored as inference decodes: the filler is never output, so it is no reference word.
-        train_set.texts = [keep_vocabulary(text, recipe.vocabulary, recipe.filler) for text in train_set.texts]
+        train_set.texts = [
+            keep_vocabulary(text, recipe.vocabulary, recipe.filler) for text in train_set.texts
+        ]
         dev_set.texts = [keep_vocabulary(text, recipe.vocabulary) for text in dev_set.texts]
     # A fine-tuned model keeps every character of the bundle it starts from, so its output layer carries over.
     start = load_bundle(cfg.init_from) if cfg.init_from else None
@@ -92,8 +100,19 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
         _initialise_from(model, tokenizer, recipe.features, start, cfg.init_from)
         log(f"starting from the weights of {cfg.init_from}")
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, 0, recipe.data.join_probability, recipe.data.join_max))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch))
+    steps_per_epoch = len(
+        plan_epoch(
+            train_set.lengths,
+            cfg.batch_frames,
+            cfg.seed,
+            0,
+            recipe.data.join_probability,
+            recipe.data.join_max,
+        )
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch)
+    )
     use_amp = cfg.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
@@ -112,13 +131,22 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
         if ranks.is_main:
             save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer.symbols, state)
 
-    log(f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev utterances, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}")
+    log(
+        f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev utterances, "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}"
+    )
     stopped = False
     with TrainingLog(run_dir, enabled=ranks.is_main) as train_log:
         while state["epoch"] < cfg.epochs:
             epoch = state["epoch"]
-            plan = plan_epoch(train_set.lengths, cfg.batch_frames, cfg.seed, epoch, recipe.data.join_probability, recipe.data.join_max)
+            plan = plan_epoch(
+                train_set.lengths,
+                cfg.batch_frames,
+                cfg.seed,
+                epoch,
+                recipe.data.join_probability,
+                recipe.data.join_max,
+            )
             started, frames, losses = time.perf_counter(), 0, []
             batch_sizes = [len(batch) for batch in plan]
             # A batch smaller than the number of processes leaves some without items: they run
@@ -126,7 +154,12 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
             shares = [ranks.shard(batch) for batch in plan]
             weights = [1.0 if share else 0.0 for share in shares]
             batches = torch.utils.data.DataLoader(
-                PlannedBatches([share or batch[:1] for share, batch in zip(shares, plan)], make_batch, epoch, start=state["step_in_epoch"]),
+                PlannedBatches(
+                    [share or batch[:1] for share, batch in zip(shares, plan)],
+                    make_batch,
+                    epoch,
+                    start=state["step_in_epoch"],
+                ),
                 batch_size=None,
                 num_workers=cfg.loader_workers,
                 generator=torch.Generator(),  # keeps the loader from drawing on the global RNG (dropout's)
@@ -140,7 +173,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
                     outputs, out_lengths = network(batch["features"].to(device), batch["lengths"])
                 log_probs = outputs["ctc"].transpose(0, 1)  # CTCLoss wants [T, B, V]
                 item_losses = ctc_loss(log_probs, batch["targets"], out_lengths, batch["target_lengths"])
-                share = (item_losses / batch["target_lengths"].clamp(min=1).to(item_losses.device)).sum() * weights[index]
+                share = (
+                    item_losses / batch["target_lengths"].clamp(min=1).to(item_losses.device)
+                ).sum() * weights[index]
                 # DDP averages the processes' gradients; times world_size makes that their sum.
                 loss = share * ranks.world_size / batch_sizes[index]
                 optimizer_step(loss, model, optimizer, scheduler, scaler, cfg.grad_clip)
@@ -189,14 +224,21 @@ def evaluate_corpus(model: SequenceModel, tokenizer: CharTokenizer, recipe: Reci
     """Decode a feature corpus with the same stage and the same decode options inference uses
     (the recipe's: greedy unless it says beam); WER and CER against its texts."""
     model.eval()
-    config = {"features": recipe.features.to_dict(), "tokenizer": {"symbols": tokenizer.symbols}, "vocabulary": list(recipe.vocabulary),
-              "filler": recipe.filler, "decode": dataclasses.asdict(recipe.decode)}
+    config = {
+        "features": recipe.features.to_dict(),
+        "tokenizer": {"symbols": tokenizer.symbols},
+        "vocabulary": list(recipe.vocabulary),
+        "filler": recipe.filler,
+        "decode": dataclasses.asdict(recipe.decode),
+    }
     recognize = CTCRecognize(ModelBundle(recipe.run_dir, config, model, tokenizer), batch_size=64)
     results = recognize.process_batch([{"features": f} for f in corpus.arrays])
     return error_rates(corpus.texts, [r["text"] for r in results])
 
 
-def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, epoch: int, step: int, dev: dict) -> dict:
+def _bundle_config(
+    recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, epoch: int, step: int, dev: dict
+) -> dict:
     return {
         "name": recipe.name,
         "format_version": BUNDLE_FORMAT_VERSION,
@@ -216,20 +258,36 @@ def _bundle_config(recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, 
             "step": step,
         },
         "metrics": {"dev": dev},
-    } | ({"language_model": {"bigram": word_bigram(train_set.texts, lexicon_words(recipe.vocabulary, recipe.filler))}} if recipe.vocabulary else {})
+    } | (
+        {
+            "language_model": {
+                "bigram": word_bigram(train_set.texts, lexicon_words(recipe.vocabulary, recipe.filler))
+            }
+        }
+        if recipe.vocabulary
+        else {}
+    )
 
 
-def _initialise_from(model: SequenceModel, tokenizer: CharTokenizer, features: SpectralConfig, source: ModelBundle, bundle: str) -> None:
+def _initialise_from(
+    model: SequenceModel, tokenizer: CharTokenizer, features: SpectralConfig, source: ModelBundle, bundle: str
+) -> None:
     """Copy the weights of ``source`` (loaded from ``bundle``) into ``model``: the same features,
     the same encoder dims, and characters that this recipe's include (``train`` adds the bundle's
     to the recipe's), or an error. Characters the bundle lacks (a new filler symbol) keep their
     fresh initialisation in the CTC output layer; the others are copied row by row."""
     if source.config.get("features") != features.to_dict():
         # Same dims, other numbers (another sample rate, say): the weights would fit and mislead.
-        raise ValueError(f"{bundle}: its features {source.config.get('features')} differ from this recipe's {features.to_dict()}")
+        raise ValueError(
+            f"{bundle}: its features {source.config.get('features')} differ from this recipe's {features.to_dict()}"
+        )
     if source.tokenizer is None or not set(source.tokenizer.symbols) <= set(tokenizer.symbols):
-        raise ValueError(f"{bundle}: it has characters this recipe's lack, so its weights cannot start this run")
-    if source.model.dims.encoder != model.dims.encoder or set(source.model.dims.heads) != set(model.dims.heads):
+        raise ValueError(
+            f"{bundle}: it has characters this recipe's lack, so its weights cannot start this run"
+        )
+    if source.model.dims.encoder != model.dims.encoder or set(source.model.dims.heads) != set(
+        model.dims.heads
+    ):
         raise ValueError(f"{bundle}: its dims {source.model.dims} differ from this recipe's {model.dims}")
     weights = source.model.state_dict()
     target = model.state_dict()

@@ -1,5 +1,6 @@
 """What every training loop here shares: the learning-rate schedule, checkpoints with exact resume,
 and the run's log (TensorBoard when installed, ``history.jsonl`` always)."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,9 @@ def warmup_cosine(warmup: int, total: int):
     return factor
 
 
-def optimizer_step(loss: torch.Tensor, model: torch.nn.Module, optimizer, scheduler, scaler, grad_clip: float) -> None:
+def optimizer_step(
+    loss: torch.Tensor, model: torch.nn.Module, optimizer, scheduler, scaler, grad_clip: float
+) -> None:
     """Backward, clip the gradient norm (after unscaling mixed precision), step, advance the schedule."""
     optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
@@ -31,7 +34,9 @@ def optimizer_step(loss: torch.Tensor, model: torch.nn.Module, optimizer, schedu
     scheduler.step()
 
 
-def save_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabulary: list[str], state: dict) -> None:
+def save_checkpoint(
+    path: Path, model, optimizer, scheduler, scaler, vocabulary: list[str], state: dict
+) -> None:
     payload = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -50,7 +55,9 @@ def save_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabulary:
 def restore_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabulary: list[str]) -> dict:
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if payload["vocabulary"] != vocabulary:
-        raise ValueError(f"{path}: the checkpoint's vocabulary or labels differ from this recipe's data; use a new output_dir")
+        raise ValueError(
+            f"{path}: the checkpoint's vocabulary or labels differ from this recipe's data; use a new output_dir"
+        )
     model.load_state_dict(payload["model"])
     optimizer.load_state_dict(payload["optimizer"])
     scheduler.load_state_dict(payload["scheduler"])

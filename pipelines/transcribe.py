@@ -1,4 +1,5 @@
 """Transcription: paths or arrays in, result records out (``path``, ``text``, ``duration``, ``words``)."""
+
 from __future__ import annotations
 
 import functools
@@ -64,7 +65,9 @@ class Transcriber:
             if _is_long(path):
                 yield from map(result_record, self.pipeline.run_batch(batch) if batch else [])
                 batch = []
-                yield result_record(transcribe_long(self.recognizer, str(path), self.sample_rate, self.batch_size, self.vad))
+                yield result_record(
+                    transcribe_long(self.recognizer, str(path), self.sample_rate, self.batch_size, self.vad)
+                )
                 continue
             batch.append({"path": str(path)})
             if len(batch) == self.batch_size:

@@ -6,6 +6,7 @@ pipeline from its ``features`` stage on: the recogniser is the one short clips u
 are moved from the utterance to the stream (utterance start + word time), so memory holds one
 batch of utterances whatever the length of the audio.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -79,17 +80,30 @@ def transcribe_long(
         texts, words = [], []
         for utterance, sample in recognize_utterances(recognize, utterances, sample_rate, path, batch_size):
             if "error" in sample:
-                return {"path": path, "error": f"{sample['error']} (in the utterance at {utterance.start:.1f} s)"}
+                return {
+                    "path": path,
+                    "error": f"{sample['error']} (in the utterance at {utterance.start:.1f} s)",
+                }
             if sample["text"]:
                 texts.append(sample["text"])
             words.extend(sample["words"])
     except InputError as error:
         return {"path": path, "error": error.reason}
-    return {"path": path, "text": " ".join(texts), "score": transcript_score(words), "duration": round(segmenter.seconds, 3), "words": words}
+    return {
+        "path": path,
+        "text": " ".join(texts),
+        "score": transcript_score(words),
+        "duration": round(segmenter.seconds, 3),
+        "words": words,
+    }
 
 
 def transcribe_live(
-    recognize: Pipeline, source: LiveSource, sample_rate: int, path: str | None = None, vad: VadConfig = VadConfig()
+    recognize: Pipeline,
+    source: LiveSource,
+    sample_rate: int,
+    path: str | None = None,
+    vad: VadConfig = VadConfig(),
 ) -> Iterator[dict]:
     """One row per utterance, as soon as it is recognised.
 
@@ -115,8 +129,12 @@ def transcribe_live(
         yield row
 
 
-def _recognize_batch(recognize: Pipeline, batch: list[Utterance], sample_rate: int, path: str | None) -> Iterator[tuple[Utterance, dict]]:
-    samples = recognize.run_batch([_sample(path, utterance.audio, sample_rate, utterance.start) for utterance in batch])
+def _recognize_batch(
+    recognize: Pipeline, batch: list[Utterance], sample_rate: int, path: str | None
+) -> Iterator[tuple[Utterance, dict]]:
+    samples = recognize.run_batch(
+        [_sample(path, utterance.audio, sample_rate, utterance.start) for utterance in batch]
+    )
     for utterance, sample in zip(batch, samples):
         if "words" in sample:
             sample["words"] = [_shift(word, utterance.start) for word in sample["words"]]

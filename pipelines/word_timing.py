@@ -6,6 +6,7 @@ utterance's own energy shows where each stretch of speech lies: the words, in or
 the stretches, after merging stretches split by a short pause inside a word (the stop in "six")
 and splitting a stretch that holds several words run together (at its quietest moment).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +40,10 @@ def align_words_to_speech(words: list[dict], audio: np.ndarray, sample_rate: int
         start, end = stretches[i]
         middle = _quietest(audio, sample_rate, start, end)
         stretches[i : i + 1] = [(start, middle), (middle, end)]
-    return [{**word, "start": round(start, 3), "end": round(end, 3)} for word, (start, end) in zip(words, stretches)]
+    return [
+        {**word, "start": round(start, 3), "end": round(end, 3)}
+        for word, (start, end) in zip(words, stretches)
+    ]
 
 
 def _quietest(audio: np.ndarray, sample_rate: int, start: float, end: float) -> float:

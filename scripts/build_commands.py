@@ -17,6 +17,7 @@ of the dev speakers), never on test.
 Each step resumes: the split is kept in configs/splits/, manifests are rewritten, training resumes
 from its checkpoint, evaluation writes runs/commands/eval/<set>-<decoder>/metrics.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,9 @@ def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_r
     return write_manifests(
         {
             # Out-of-vocabulary clips stay in train and dev: the recipe turns them into its filler symbol.
-            "train": corpora.commands_in("train") + corpora.fsdd("train") + synthetic_rows
+            "train": corpora.commands_in("train")
+            + corpora.fsdd("train")
+            + synthetic_rows
             + noise_rows(DATA / "noise", 300, sample_rate, SEED),
             "dev": corpora.commands_in("dev") + corpora.fsdd("dev"),
             "test_speech_commands": corpora.commands_in("test", vocabulary),
@@ -86,27 +89,38 @@ def calibrate_decoding(bundle: Path, dev: list[Path]) -> DecodeOptions:
     vocabulary = tuple(model.config["vocabulary"])
     references = [keep_vocabulary(r["text"], vocabulary) for r in rows]
     # Audio and features are the same for every candidate: computed once, only decoding is redone.
-    samples = list(speech_pipeline(model)[:"features"].stream(({"path": r["audio_filepath"]} for r in rows), batch_size=64))
+    samples = list(
+        speech_pipeline(model)[:"features"].stream(
+            ({"path": r["audio_filepath"]} for r in rows), batch_size=64
+        )
+    )
     failed = [s["path"] for s in samples if "error" in s]
     if failed:
         raise SystemExit(f"dev clips that do not load: {failed[:5]}")
     candidates = [DecodeOptions()] + [
-        DecodeOptions(method="beam", word_score=score, lm_weight=weight) for score in WORD_SCORES for weight in LM_WEIGHTS
+        DecodeOptions(method="beam", word_score=score, lm_weight=weight)
+        for score in WORD_SCORES
+        for weight in LM_WEIGHTS
     ]
     best = ((np.inf, np.inf, np.inf), None)
     for options in candidates:
         results = CTCRecognize(model, decode=options).process_batch(samples)  # it batches by length itself
         scores = sorted({0.0, *(w["score"] for r in results for w in r.get("words", []))})
         for threshold in scores[:: max(1, len(scores) // 200)]:
-            texts = [" ".join(w["word"] for w in r.get("words", []) if w["score"] >= threshold) for r in results]
+            texts = [
+                " ".join(w["word"] for w in r.get("words", []) if w["score"] >= threshold) for r in results
+            ]
             rates = closed_vocabulary_rates(references, texts)
             wer, false_accepts = rates["wer"], rates.get("false_accept_rate", 0.0)
             # Within the false-accept goal the lowest WER wins; if nothing is within it, the closest.
             key = (max(0.0, false_accepts - MAX_FALSE_ACCEPTS), wer, false_accepts)
             if key < best[0]:
                 best = (key, dataclasses.replace(options, rejection_threshold=round(threshold, 4)))
-        print(f"{options.method} word_score {options.word_score} lm_weight {options.lm_weight}: "
-              f"best so far dev WER {best[0][1]:.4f}, false accepts {best[0][2]:.4f}", flush=True)
+        print(
+            f"{options.method} word_score {options.word_score} lm_weight {options.lm_weight}: "
+            f"best so far dev WER {best[0][1]:.4f}, false accepts {best[0][2]:.4f}",
+            flush=True,
+        )
     print(f"decoding: {best[1]}")
     return best[1]
 
@@ -129,30 +143,32 @@ def model_card(config: dict) -> str:
             continue
         shown = [f"WER {values['wer']:.1%}" if values.get("utterances") else ""]
         if "false_accept_rate" in values:
-            shown.append(f"false accepts {values['false_accept_rate']:.1%} of {values['out_of_vocabulary_utterances']}")
+            shown.append(
+                f"false accepts {values['false_accept_rate']:.1%} of {values['out_of_vocabulary_utterances']}"
+            )
         if "word_start_error" in values:
             shown.append(f"word start error {values['word_start_error']:.3f} s")
         rows.append(f"| {FIGURE_NAMES[name]} | {method} | {', '.join(s for s in shown if s)} |")
-    return f"""# {config['name']}
+    return f"""# {config["name"]}
 
-{config['description']}
+{config["description"]}
 
-**Vocabulary ({len(config['vocabulary'])} words):** {' '.join(config['vocabulary'])}, alone or several in a row.
+**Vocabulary ({len(config["vocabulary"])} words):** {" ".join(config["vocabulary"])}, alone or several in a row.
 
 ## Rejection
-Speech outside the vocabulary was trained to a filler symbol (`{config.get('filler') or 'none'}`), never printed,
+Speech outside the vocabulary was trained to a filler symbol (`{config.get("filler") or "none"}`), never printed,
 and noise to no output at all. On top of that, `decode.rejection_threshold` in `config.json`
-(**{decode['rejection_threshold']}**) drops every word whose score (the mean probability of its
+(**{decode["rejection_threshold"]}**) drops every word whose score (the mean probability of its
 characters) is below it. Both the decoder and the threshold were chosen on dev (the dev speakers'
 isolated clips and 300 connected sequences joined from them): the lowest dev WER
-whose dev false-accept rate is at most {MAX_FALSE_ACCEPTS:.0%}. Default decoding: **{decode['method']}**
-(word score {decode['word_score']}). An utterance's `score` is the mean score of its kept words, 0 when none are.
+whose dev false-accept rate is at most {MAX_FALSE_ACCEPTS:.0%}. Default decoding: **{decode["method"]}**
+(word score {decode["word_score"]}). An utterance's `score` is the mean score of its kept words, 0 when none are.
 
 ## Training
 Two stages, rebuilt with `python scripts/make_synthetic_speech.py && python scripts/build_commands.py`:
 `configs/commands-real.yaml` (real speech, 22 words, speed perturbation), then `configs/commands.yaml`
-from its best weights ({config['training']['utterances']} utterances, {config['training']['hours']} h with
-perturbed copies, best dev epoch {config['training']['epoch']}). Sources and licences in the repository's NOTICE.
+from its best weights ({config["training"]["utterances"]} utterances, {config["training"]["hours"]} h with
+perturbed copies, best dev epoch {config["training"]["epoch"]}). Sources and licences in the repository's NOTICE.
 
 ## Figures (held-out speakers and takes; from the build script)
 | set | decoder | figure |
@@ -169,11 +185,19 @@ Licence: CC BY-SA 4.0 (FSDD is among the training data; see NOTICE).
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/")
-    parser.add_argument("--synthetic", type=Path, default=ROOT / "data" / "synthetic-speech" / "manifest.jsonl")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/"
+    )
+    parser.add_argument(
+        "--synthetic", type=Path, default=ROOT / "data" / "synthetic-speech" / "manifest.jsonl"
+    )
     parser.add_argument("--prepare-only", action="store_true", help="write the manifests and stop")
-    parser.add_argument("--skip-train", action="store_true", help="calibrate, evaluate and package the existing best bundle")
+    parser.add_argument(
+        "--skip-train", action="store_true", help="calibrate, evaluate and package the existing best bundle"
+    )
     args = parser.parse_args()
 
     stage_one_recipe, recipe = load_recipe(STAGE_ONE_RECIPE), load_recipe(RECIPE)
@@ -182,7 +206,9 @@ def main() -> int:
         print(f"no synthetic corpus at {args.synthetic}: training on real speech only")
     # Stage 1's manifests are digits-commands' own, written exactly as its build script writes them.
     digits_commands = load_recipe(build_digits_commands.RECIPE)
-    build_digits_commands.prepare(args.shared, set(digits_commands.vocabulary), digits_commands.features.sample_rate)
+    build_digits_commands.prepare(
+        args.shared, set(digits_commands.vocabulary), digits_commands.features.sample_rate
+    )
     manifests = prepare(args.shared, synthetic, set(recipe.vocabulary), recipe.features.sample_rate)
     if args.prepare_only:
         return 0
@@ -192,13 +218,17 @@ def main() -> int:
     best = recipe.run_dir / "best"
 
     config = read_bundle_config(best)
-    config["decode"] = dataclasses.asdict(calibrate_decoding(best, [manifests["dev"], manifests["dev_connected"]]))
+    config["decode"] = dataclasses.asdict(
+        calibrate_decoding(best, [manifests["dev"], manifests["dev_connected"]])
+    )
     (best / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     for name in build_digits_commands.TEST_SETS:
         for method in ("greedy", "beam"):
             decode = dataclasses.replace(DecodeOptions(**config["decode"]), method=method)
             out_dir = recipe.run_dir / "eval" / f"{name}-{method}"
-            config["metrics"][f"{name}/{method}"] = build_digits_commands.measure(best, manifests[name], out_dir, decode, f"{name}/{method}")
+            config["metrics"][f"{name}/{method}"] = build_digits_commands.measure(
+                best, manifests[name], out_dir, decode, f"{name}/{method}"
+            )
     # The bundle speaks for the recipe file (a run may have been started from a copy of it).
     config["name"], config["description"] = recipe.name, recipe.description
     copy_bundle(best, TARGET, config)

@@ -9,6 +9,7 @@ scripts/build_commands.py writes the same manifests: commands' stage 1 trains on
 Each step resumes: the split is kept in configs/splits/, manifests are rewritten, training resumes
 from its checkpoint, evaluation writes runs/digits-commands/eval/<set>/metrics.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,9 +64,15 @@ def measure(bundle: Path, manifest: Path, out_dir: Path, decode: DecodeOptions, 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/")
-    parser.add_argument("--skip-train", action="store_true", help="evaluate and package the existing best bundle")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/"
+    )
+    parser.add_argument(
+        "--skip-train", action="store_true", help="evaluate and package the existing best bundle"
+    )
     args = parser.parse_args()
 
     recipe = load_recipe(RECIPE)
@@ -77,7 +84,12 @@ def main() -> int:
     config = read_bundle_config(best)
     # The recipe's decoding (chosen on dev) is what the bundle ships, also for weights trained before it.
     config["decode"] = dataclasses.asdict(recipe.decode)
-    config["metrics"].update({name: measure(best, manifests[name], recipe.run_dir / "eval" / name, recipe.decode, name) for name in TEST_SETS})
+    config["metrics"].update(
+        {
+            name: measure(best, manifests[name], recipe.run_dir / "eval" / name, recipe.decode, name)
+            for name in TEST_SETS
+        }
+    )
     # The bundle speaks for the recipe file (a run may have been started from a copy of it).
     config["name"], config["description"] = recipe.name, recipe.description
     copy_bundle(best, TARGET, config)

@@ -12,6 +12,7 @@
 Each step resumes: splits are kept in configs/splits/, landmarks are cached under runs/, training
 resumes from its checkpoint. Test figures go into the packaged bundle's config.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,10 @@ TEST_SEED = 2026
 def prepare(name: str, shared: Path) -> dict[str, Path]:
     hands = shared / "data" / "hands"
     if name in ("sign-digits", "sign-digits-ctc"):
-        rows = digit_photo_rows(hands / "sign_language_digits" / "Dataset", ROOT / "configs" / "splits" / "sign_digits_students.json")
+        rows = digit_photo_rows(
+            hands / "sign_language_digits" / "Dataset",
+            ROOT / "configs" / "splits" / "sign_digits_students.json",
+        )
         out = ROOT / "data" / "sign-digits"
         for split, split_rows in rows.items():
             write_manifest(out / f"{split}.jsonl", split_rows)
@@ -53,7 +57,10 @@ def evaluate_test(name: str, best: Path, manifests: dict[str, Path], run_dir: Pa
     if name == "sign-digits-ctc":
         recipe = load_recipe(ROOT / "configs" / f"{name}.yaml")
         test = compose_set([s for s in test if s.found], recipe.data.compose, TEST_SEQUENCES, TEST_SEED)
-        return {"test_composed": evaluate_hands(model, test) | {"composed_from": str(manifests["test"].relative_to(ROOT)), "seed": TEST_SEED}}
+        return {
+            "test_composed": evaluate_hands(model, test)
+            | {"composed_from": str(manifests["test"].relative_to(ROOT)), "seed": TEST_SEED}
+        }
     metrics = evaluate_hands(model, test) | {"manifest": str(manifests["test"].relative_to(ROOT))}
     if name == "sign-digits":
         metrics["hands_found"] = round(sum(s.found for s in test) / len(test), 4)
@@ -61,11 +68,21 @@ def evaluate_test(name: str, best: Path, manifests: dict[str, Path], run_dir: Pa
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="*", metavar="MODEL", help=f"any of {', '.join(MODELS)} (default: all)")
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/")
-    parser.add_argument("--prepare-only", action="store_true", help="write the manifests and datasets, then stop")
-    parser.add_argument("--skip-train", action="store_true", help="evaluate and package the existing best bundles")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "models", nargs="*", metavar="MODEL", help=f"any of {', '.join(MODELS)} (default: all)"
+    )
+    parser.add_argument(
+        "--shared", type=Path, default=ROOT.parent / "shared", help="the shared/ folder holding data/"
+    )
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="write the manifests and datasets, then stop"
+    )
+    parser.add_argument(
+        "--skip-train", action="store_true", help="evaluate and package the existing best bundles"
+    )
     args = parser.parse_args()
     unknown = sorted(set(args.models) - set(MODELS))
     if unknown:
@@ -79,7 +96,12 @@ def main() -> int:
         recipe = load_recipe(ROOT / "configs" / f"{name}.yaml")
         best = recipe.run_dir / "best" if args.skip_train else train_hands(recipe)
         metrics = evaluate_test(name, best, manifests, recipe.run_dir)
-        print(name, json.dumps({k: {m: v for m, v in values.items() if m != "confusion"} for k, values in metrics.items()}))
+        print(
+            name,
+            json.dumps(
+                {k: {m: v for m, v in values.items() if m != "confusion"} for k, values in metrics.items()}
+            ),
+        )
         config = read_bundle_config(best)
         config["metrics"].update(metrics)
         target = copy_bundle(best, ROOT / "models" / "pretrained" / name, config)
@@ -109,29 +131,33 @@ def trained_on(config: dict) -> str:
 def model_card(config: dict) -> str:
     """The bundle's README: what it does, what went in, how it scored, where it falls short."""
     recipe = config["training"]["recipe"]
-    heads = "\n".join(f"- `{name}` ({spec['kind']}): {', '.join(l for l in spec['labels'] if l != '<blank>')}" for name, spec in config["heads"].items())
+    heads = "\n".join(
+        f"- `{name}` ({spec['kind']}): {', '.join(l for l in spec['labels'] if l != '<blank>')}"
+        for name, spec in config["heads"].items()
+    )
     figures = "\n".join(
-        f"- {split}: " + ", ".join(f"{k} {v}" for k, v in values.items() if isinstance(v, (int, float)) and k != "error")
+        f"- {split}: "
+        + ", ".join(f"{k} {v}" for k, v in values.items() if isinstance(v, (int, float)) and k != "error")
         for split, values in config["metrics"].items()
     )
-    return f"""# {config['name']}
+    return f"""# {config["name"]}
 
-{config['description']}
+{config["description"]}
 
 ## Heads
 {heads}
 
 ## Training
-Recipe `configs/{config['name']}.yaml`, rebuilt with `python scripts/build_hand_models.py {config['name']}`;
-{trained_on(config)}, best dev epoch {config['training']['epoch']}.
-Data: `{', '.join(recipe['data']['train'])}` (train) and `{', '.join(recipe['data']['dev'])}` (dev); sources
+Recipe `configs/{config["name"]}.yaml`, rebuilt with `python scripts/build_hand_models.py {config["name"]}`;
+{trained_on(config)}, best dev epoch {config["training"]["epoch"]}.
+Data: `{", ".join(recipe["data"]["train"])}` (train) and `{", ".join(recipe["data"]["dev"])}` (dev); sources
 and licences in the repository's NOTICE.
 
 ## Figures (from the build script; test = held-out people or recording blocks)
 {figures}
 
 ## Limits
-{LIMITS.get(config['name'], '')}
+{LIMITS.get(config["name"], "")}
 
 Licence: Apache-2.0, like the training data (see NOTICE).
 """

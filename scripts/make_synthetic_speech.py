@@ -13,6 +13,7 @@ Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc1
 Exit code 0 when every clip was rendered, 1 when some failed (the rest written), 2 when no engine
 is installed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,24 @@ from seqrec.pipelines.synthetic_speech import available_voices, generate_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh")
-COMMANDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "forward", "backward", "front", "rear", "side", "center")
+COMMANDS = (
+    "yes",
+    "no",
+    "up",
+    "down",
+    "left",
+    "right",
+    "on",
+    "off",
+    "stop",
+    "go",
+    "forward",
+    "backward",
+    "front",
+    "rear",
+    "side",
+    "center",
+)
 VOCABULARY = DIGITS + COMMANDS
 # Speech Commands' auxiliary words, then common words that sound like no vocabulary word
 # (no homophones such as "to", "for", "won", "ate", "know").
@@ -55,11 +73,15 @@ def connected_sequences(count: int, rng: np.random.Generator) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "synthetic-speech", help="output folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--per-word", type=int, default=40, help="clips of each vocabulary word alone")
-    parser.add_argument("--sequences", type=int, default=1500, help="connected digit strings and command pairs")
+    parser.add_argument(
+        "--sequences", type=int, default=1500, help="connected digit strings and command pairs"
+    )
     parser.add_argument("--oov", type=int, default=600, help="clips of out-of-vocabulary words, all told")
     args = parser.parse_args()
     if min(args.per_word, args.sequences, args.oov) < 0:
@@ -81,7 +103,10 @@ def main() -> int:
 
     parts = {
         "words": (list(VOCABULARY), {"n_per_text": args.per_word}),
-        "sequences": (connected_sequences(args.sequences, np.random.default_rng([args.seed, 1])), {"n_per_text": 1}),
+        "sequences": (
+            connected_sequences(args.sequences, np.random.default_rng([args.seed, 1])),
+            {"n_per_text": 1},
+        ),
         "oov": (list(OOV_WORDS), {"total": args.oov}),
     }
     started = time.perf_counter()
@@ -104,12 +129,16 @@ def main() -> int:
         rows = list(read_manifest(manifest))
         all_rows += rows
         hours = sum(row["duration"] for row in rows) / 3600
-        print(f"{name}: {len(rows)} clips, {hours:.2f} h, {time.perf_counter() - part_start:.0f} s -> {manifest}")
+        print(
+            f"{name}: {len(rows)} clips, {hours:.2f} h, {time.perf_counter() - part_start:.0f} s -> {manifest}"
+        )
     write_manifest(args.out / "manifest.jsonl", all_rows)
     engines = collections.Counter(row["engine"] for row in all_rows)
     hours = sum(row["duration"] for row in all_rows) / 3600
-    print(f"total: {len(all_rows)} clips ({', '.join(f'{e} {n}' for e, n in engines.items())}), {hours:.2f} h of audio, "
-          f"{failures} failed, {time.perf_counter() - started:.0f} s -> {args.out / 'manifest.jsonl'}")
+    print(
+        f"total: {len(all_rows)} clips ({', '.join(f'{e} {n}' for e, n in engines.items())}), {hours:.2f} h of audio, "
+        f"{failures} failed, {time.perf_counter() - started:.0f} s -> {args.out / 'manifest.jsonl'}"
+    )
     return 1 if failures else 0
 
 

@@ -3,6 +3,7 @@
 Every input the tests feed the toolkit is either a committed clip under ``tests/data`` (see its
 README for sources and licences) or a file generated here at test time from one of those clips.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def fixture_manifest() -> list[dict]:
     """Rows of tests/data/manifest.jsonl (NeMo fields) with ``audio_filepath`` made absolute."""
-    rows = [json.loads(line) for line in (DATA_DIR / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in (DATA_DIR / "manifest.jsonl").read_text().splitlines() if line.strip()
+    ]
     return [{**row, "audio_filepath": str(DATA_DIR / row["audio_filepath"])} for row in rows]
 
 
@@ -134,7 +137,9 @@ class InputCases(Mapping[str, Path]):
 
     def _make_stereo_wav(self) -> Path:
         # Two different channels (the right one quieter), so averaging is what is tested.
-        return self._write("stereo.wav", np.stack([self.audio, 0.5 * self.audio], axis=1), self.rate, subtype="PCM_16")
+        return self._write(
+            "stereo.wav", np.stack([self.audio, 0.5 * self.audio], axis=1), self.rate, subtype="PCM_16"
+        )
 
     def _make_rate_8k_wav(self) -> Path:
         return self._write("rate_8k.wav", _resample(self.audio, self.rate, 8_000), 8_000, subtype="PCM_16")
@@ -185,7 +190,9 @@ def bundled_model() -> str:
     """The default bundled speech model's name; it ships with the package, so its absence is a failure."""
     from seqrec.models import DEFAULT_SPEECH_MODEL, bundled_model_names
 
-    assert DEFAULT_SPEECH_MODEL in bundled_model_names(), "the bundled model is missing from the installed package"
+    assert DEFAULT_SPEECH_MODEL in bundled_model_names(), (
+        "the bundled model is missing from the installed package"
+    )
     return DEFAULT_SPEECH_MODEL
 
 
@@ -200,9 +207,14 @@ def utterances_alone() -> Callable[..., list[dict]]:
         rate = transcriber.bundle.config["features"]["sample_rate"]
         samples = []
         for utterance in StreamingSegmenter(rate, VadConfig()).segments(stream_audio(path, rate)):
-            [sample] = transcriber.pipeline.run_batch([{"path": None, "audio": utterance.audio, "sample_rate": rate}])
+            [sample] = transcriber.pipeline.run_batch(
+                [{"path": None, "audio": utterance.audio, "sample_rate": rate}]
+            )
             shift = utterance.start
-            words = [{**w, "start": round(w["start"] + shift, 3), "end": round(w["end"] + shift, 3)} for w in sample["words"]]
+            words = [
+                {**w, "start": round(w["start"] + shift, 3), "end": round(w["end"] + shift, 3)}
+                for w in sample["words"]
+            ]
             samples.append({**sample, "words": words})
         return samples
 
@@ -270,7 +282,11 @@ def join_clips(tmp_path: Path) -> Callable[..., JoinedClips]:
             def pause(seconds: float) -> int:
                 n = int(seconds * sample_rate)
                 noisy = pauses == "noise" or (pauses == "alternate" and len(placed) % 2 == 1)
-                write(rng.standard_normal(n).astype(np.float32) * LOW_NOISE if noisy else np.zeros(n, np.float32))
+                write(
+                    rng.standard_normal(n).astype(np.float32) * LOW_NOISE
+                    if noisy
+                    else np.zeros(n, np.float32)
+                )
                 return n
 
             for _ in range(repeat):

@@ -1,4 +1,5 @@
 """Audio augmentation on real clips: reverberation, recorded room noise, and a recipe that uses both."""
+
 import json
 from pathlib import Path
 
@@ -48,14 +49,24 @@ def test_room_noise_is_cut_from_the_quiet_parts_of_real_clips(tmp_path):
 
 def test_recorded_noise_is_mixed_at_the_drawn_snr():
     clean = load_audio(DATA / "7_theo_1.wav", RATE)
-    room = np.sin(2 * np.pi * 1000 * np.arange(RATE // 10) / RATE).astype(np.float32)  # shorter than the clip: looped
+    room = np.sin(2 * np.pi * 1000 * np.arange(RATE // 10) / RATE).astype(
+        np.float32
+    )  # shorter than the clip: looped
     stretch = noise_stretch(room, len(clean), np.random.default_rng(0))
     assert len(stretch) == len(clean) and np.sqrt(np.mean(stretch**2)) == pytest.approx(1.0, rel=1e-3)
-    config = AudioAugmentConfig(speed=(1.0, 1.0), gain_db=(0, 0), noise_probability=1.0, noise_snr_db=(0, 0),
-                                noise_files=("room.wav",), real_noise_share=1.0)
+    config = AudioAugmentConfig(
+        speed=(1.0, 1.0),
+        gain_db=(0, 0),
+        noise_probability=1.0,
+        noise_snr_db=(0, 0),
+        noise_files=("room.wav",),
+        real_noise_share=1.0,
+    )
     noisy = augment_audio(clean, RATE, config, np.random.default_rng(0), noises=[room])
     spectrum = np.abs(np.fft.rfft(noisy - clean))
-    assert np.argmax(spectrum) == pytest.approx(1000 * len(noisy) / RATE, abs=2), "the added noise is the recording"
+    assert np.argmax(spectrum) == pytest.approx(1000 * len(noisy) / RATE, abs=2), (
+        "the added noise is the recording"
+    )
 
 
 def test_noise_paths_names_a_missing_or_empty_folder(tmp_path):
@@ -91,8 +102,14 @@ def test_a_recipe_trains_with_room_noise_and_reverberation(tmp_path):
 
 def test_padding_surrounds_the_clip_with_quiet_noise():
     clean = load_audio(DATA / "7_theo_1.wav", RATE)
-    config = AudioAugmentConfig(speed=(1.0, 1.0), gain_db=(0, 0), noise_probability=0.0,
-                                pad_probability=1.0, pad_seconds=(0.2, 0.4), pad_level_db=(-60, -60))
+    config = AudioAugmentConfig(
+        speed=(1.0, 1.0),
+        gain_db=(0, 0),
+        noise_probability=0.0,
+        pad_probability=1.0,
+        pad_seconds=(0.2, 0.4),
+        pad_level_db=(-60, -60),
+    )
     padded = augment_audio(clean, RATE, config, np.random.default_rng(1))
     added = len(padded) - len(clean)
     assert 0.4 * RATE <= added <= 0.8 * RATE

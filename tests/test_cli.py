@@ -3,6 +3,7 @@
 Run in-process through ``seqrec.pipelines.cli.main``, plus once through the installed console
 script. Inputs are the real clips of tests/data, copied or generated under ``tmp_path``.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,9 @@ def test_version_prints_the_installed_package_version(capsys):
 
 
 @pytest.mark.parametrize("kind", ["srt", "vtt"])
-def test_subtitle_format_without_output_is_a_usage_error_that_does_nothing(data_dir, tmp_path, monkeypatch, capsys, kind):
+def test_subtitle_format_without_output_is_a_usage_error_that_does_nothing(
+    data_dir, tmp_path, monkeypatch, capsys, kind
+):
     monkeypatch.chdir(tmp_path)
     code = main(["transcribe", str(data_dir / STOP), "--format", kind])
     out, err = capsys.readouterr()
@@ -88,11 +91,18 @@ def test_bundled_model_recognises_the_fixture_clips(bundled_model, fixture_manif
 def test_the_commands_model_rejects_words_outside_its_vocabulary(data_dir, capsys):
     # One test speaker saying "stop", "bird" and "tree" (one sound from "three"): the word in the
     # vocabulary is recognised, the others give empty text and score 0 instead of the nearest word.
-    paths = [str(data_dir / name) for name in (STOP, "sc_bird_0fa1e7a9_nohash_0.flac", "sc_tree_0fa1e7a9_nohash_1.flac")]
+    paths = [
+        str(data_dir / name)
+        for name in (STOP, "sc_bird_0fa1e7a9_nohash_0.flac", "sc_tree_0fa1e7a9_nohash_1.flac")
+    ]
     assert main(["transcribe", *paths, "--model", "commands", "--format", "jsonl"]) == 0
     rows = _jsonl(capsys.readouterr().out)
     assert [(row["text"], row["words"]) for row in rows[1:]] == [("", []), ("", [])]
-    assert rows[0]["text"] == "stop" and rows[0]["score"] > 0 and [row["score"] for row in rows[1:]] == [0.0, 0.0]
+    assert (
+        rows[0]["text"] == "stop"
+        and rows[0]["score"] > 0
+        and [row["score"] for row in rows[1:]] == [0.0, 0.0]
+    )
 
 
 def test_txt_for_one_input_is_the_text_alone(bundled_model, data_dir, capsys):
@@ -148,7 +158,9 @@ def test_subtitles_mirror_relative_input_paths_so_same_names_do_not_collide(
         assert text.startswith("WEBVTT\n\n" if kind == "vtt" else "1\n00:00:0")
 
 
-def test_subtitles_of_absolute_input_paths_go_under_output_without_the_root(bundled_model, copy_fixture, tmp_path, capsys):
+def test_subtitles_of_absolute_input_paths_go_under_output_without_the_root(
+    bundled_model, copy_fixture, tmp_path, capsys
+):
     inputs = [copy_fixture(STOP, "a/clip.flac"), copy_fixture(STOP, "b/clip.flac")]
     out_dir = tmp_path / "subs"
     assert main(["transcribe", *map(str, inputs), "--format", "srt", "--output", str(out_dir)]) == 0
@@ -157,7 +169,9 @@ def test_subtitles_of_absolute_input_paths_go_under_output_without_the_root(bund
         assert SRT_TIMING.search(target.read_text())
 
 
-def test_a_folder_input_is_expanded_recursively_to_its_audio_files(bundled_model, copy_fixture, tmp_path, capsys):
+def test_a_folder_input_is_expanded_recursively_to_its_audio_files(
+    bundled_model, copy_fixture, tmp_path, capsys
+):
     first = copy_fixture(STOP, "clips/one.flac")
     second = copy_fixture(THREE, "clips/sub/deeper/two.wav")
     (tmp_path / "clips" / "sub" / "notes.txt").write_text("not audio\n")
@@ -174,7 +188,9 @@ def test_a_folder_without_audio_fails_with_an_error_naming_the_folder(bundled_mo
     assert capsys.readouterr() == ("", f"seqrec: {folder}: no audio files in this folder\n")
 
 
-def test_mixed_good_and_bad_inputs_exit_1_and_still_print_the_good_ones(bundled_model, data_dir, tmp_path, capsys):
+def test_mixed_good_and_bad_inputs_exit_1_and_still_print_the_good_ones(
+    bundled_model, data_dir, tmp_path, capsys
+):
     good = [str(data_dir / STOP), str(data_dir / THREE)]
     missing = str(tmp_path / "missing.wav")
     assert main(["transcribe", good[0], missing, good[1]]) == 1
@@ -183,7 +199,9 @@ def test_mixed_good_and_bad_inputs_exit_1_and_still_print_the_good_ones(bundled_
     assert err.splitlines() == [f"seqrec: {missing}: no such file"]
 
 
-def test_mixed_inputs_in_jsonl_keep_input_order_with_the_error_row_in_place(bundled_model, data_dir, bad_inputs, capsys):
+def test_mixed_inputs_in_jsonl_keep_input_order_with_the_error_row_in_place(
+    bundled_model, data_dir, bad_inputs, capsys
+):
     good = str(data_dir / STOP)
     corrupt = str(bad_inputs["corrupt_header_wav"])
     assert main(["transcribe", corrupt, good, "--format", "jsonl"]) == 1
@@ -202,7 +220,9 @@ def _console_script() -> str:
     return found
 
 
-def test_installed_console_script_reports_a_corrupt_file_in_one_line_without_traceback(bundled_model, bad_inputs, tmp_path):
+def test_installed_console_script_reports_a_corrupt_file_in_one_line_without_traceback(
+    bundled_model, bad_inputs, tmp_path
+):
     corrupt = str(bad_inputs["corrupt_header_wav"])
     done = subprocess.run(
         [_console_script(), "transcribe", corrupt], capture_output=True, text=True, cwd=tmp_path, timeout=120

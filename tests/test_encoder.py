@@ -5,7 +5,9 @@ from seqrec.models import BiLSTMEncoder, EncoderDims, HeadDims, ModelDims, Seque
 
 def _model(stack=3):
     torch.manual_seed(0)
-    dims = ModelDims(EncoderDims(n_input=5, n_hidden=8, n_layers=2, stack=stack, dropout=0.0), {"ctc": HeadDims("ctc", 4)})
+    dims = ModelDims(
+        EncoderDims(n_input=5, n_hidden=8, n_layers=2, stack=stack, dropout=0.0), {"ctc": HeadDims("ctc", 4)}
+    )
     return SequenceModel(dims).eval()
 
 

@@ -5,6 +5,7 @@ its own pace through the camera's code (``paced(FrameSource(...))``), and the wi
 virtual X display (Xvfb) when one is installed. The unusual and broken inputs are made at test
 time from the real files.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,9 @@ FIVE = HANDS_DIR / "sign_digit_5_IMG_1123.JPG"  # found at once, 0.97 sure, and 
 MODEL = "sign-digits"
 DIGITS = {str(d) for d in range(10)}
 HAND_GESTURES = "hand-gestures"
-needs_hand_gestures = pytest.mark.skipif(HAND_GESTURES not in bundled_model_names(), reason="the hand-gestures bundle is not built yet")
+needs_hand_gestures = pytest.mark.skipif(
+    HAND_GESTURES not in bundled_model_names(), reason="the hand-gestures bundle is not built yet"
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +90,12 @@ def test_digit_photos_and_a_photo_without_hands_as_jsonl_rows(capsys, tmp_path):
     for name, digit in DIGIT_PHOTOS.items():
         assert set(rows[name]) == {"path", "label", "score", "hands"}
         assert rows[name]["label"] == digit and rows[name]["hands"] == 1 and 0.5 < rows[name]["score"] <= 1
-    assert rows[NO_HAND.name] == {"path": str(folder / NO_HAND.name), "label": "none", "score": 0.0, "hands": 0}
+    assert rows[NO_HAND.name] == {
+        "path": str(folder / NO_HAND.name),
+        "label": "none",
+        "score": 0.0,
+        "hands": 0,
+    }
 
 
 def test_video_gives_segments_within_its_duration(model, landmarks):
@@ -107,10 +115,14 @@ def test_video_windows_batched_give_the_live_stream_s_events(model, landmarks):
     live = GestureStream(model)
     one_by_one = [(live.push(frame), live.classified, live.labels) for frame in hands]
     batched = GestureStream(model)
-    in_batches = [(events, batched.classified, batched.labels) for _, events in batched.push_many(hands, batch_size=3)]
+    in_batches = [
+        (events, batched.classified, batched.labels) for _, events in batched.push_many(hands, batch_size=3)
+    ]
     assert [(e, c) for e, c, _ in in_batches] == [(e, c) for e, c, _ in one_by_one]
     for (_, _, a), (_, _, b) in zip(one_by_one, in_batches):
-        assert a.keys() == b.keys() and all(a[k][0] == b[k][0] and a[k][1] == pytest.approx(b[k][1], abs=1e-5) for k in a)
+        assert a.keys() == b.keys() and all(
+            a[k][0] == b[k][0] and a[k][1] == pytest.approx(b[k][1], abs=1e-5) for k in a
+        )
     assert any(events for events, _, _ in one_by_one), "the clip changes the label at least once"
 
 
@@ -122,8 +134,12 @@ def test_txt_is_one_line_per_input_and_json_one_array(capsys):
     code, out, _ = run_cli(capsys, "gestures", photo, no_hand, CLIP, "--model", MODEL)
     lines = out.splitlines()
     assert code == 0 and lines[0] == f"{photo}\t{out_one.strip()}" and lines[1] == f"{no_hand}\tnone"
-    assert re.fullmatch(re.escape(f"{CLIP}\t") + r"\S+ \d+\.\d+-\d+\.\d+ s \(0\.\d\d\)", lines[2]), "a segment: label, start-end, score"
-    code, out, _ = run_cli(capsys, "gestures", photo, HANDS_DIR / "missing.png", "--model", MODEL, "--format", "json")
+    assert re.fullmatch(re.escape(f"{CLIP}\t") + r"\S+ \d+\.\d+-\d+\.\d+ s \(0\.\d\d\)", lines[2]), (
+        "a segment: label, start-end, score"
+    )
+    code, out, _ = run_cli(
+        capsys, "gestures", photo, HANDS_DIR / "missing.png", "--model", MODEL, "--format", "json"
+    )
     rows = json.loads(out)
     assert 0.9 < rows[0].pop("score") <= 1.0
     assert code == 1 and rows == [
@@ -165,9 +181,18 @@ def _tiny(folder: Path) -> Path:
 BAD_INPUTS = {
     "missing": (lambda folder: folder / "missing.jpg", "no such file"),
     "empty": (lambda folder: _write(folder, "empty.png", data=b""), "empty file (0 bytes)"),
-    "text named .jpg": (lambda folder: _write(folder, "notes.jpg", "meeting notes\n"), "not an image (no format OpenCV reads)"),
-    "text named .txt": (lambda folder: _write(folder, "notes.txt", "meeting notes\n"), "not an image or a video OpenCV can read"),
-    "text named .mp4": (lambda folder: _write(folder, "notes.mp4", "meeting notes\n"), "not a video OpenCV can read"),
+    "text named .jpg": (
+        lambda folder: _write(folder, "notes.jpg", "meeting notes\n"),
+        "not an image (no format OpenCV reads)",
+    ),
+    "text named .txt": (
+        lambda folder: _write(folder, "notes.txt", "meeting notes\n"),
+        "not an image or a video OpenCV can read",
+    ),
+    "text named .mp4": (
+        lambda folder: _write(folder, "notes.mp4", "meeting notes\n"),
+        "not a video OpenCV can read",
+    ),
     "truncated jpeg": (_truncated_jpeg, "corrupt JPEG: the data ends early (truncated file)"),
     "corrupt video": (_zeroed_video, "no video frames (empty or corrupt video)"),
     "tiny": (_tiny, f"image is 20x20 px; hands need at least {MIN_SIDE} px on each side"),
@@ -186,7 +211,9 @@ def test_folder_without_images_or_videos_is_one_error_and_the_rest_still_run(cap
     notes.mkdir()
     (notes / "readme.txt").write_text("no pictures here\n")
     assert expand_media_inputs([str(notes)]) == [(str(notes), "no images or videos in this folder")]
-    code, out, err = run_cli(capsys, "gestures", notes, FIVE, tmp_path / "gone.png", "--model", MODEL, "--format", "jsonl")
+    code, out, err = run_cli(
+        capsys, "gestures", notes, FIVE, tmp_path / "gone.png", "--model", MODEL, "--format", "jsonl"
+    )
     assert code == 1
     rows = jsonl(out)
     assert 0.9 < rows[1].pop("score") <= 1.0
@@ -195,7 +222,10 @@ def test_folder_without_images_or_videos_is_one_error_and_the_rest_still_run(cap
         {"path": str(FIVE), "label": "5", "hands": 1},
         {"path": str(tmp_path / "gone.png"), "error": "no such file"},
     ]
-    assert err == [f"seqrec: {notes}: no images or videos in this folder", f"seqrec: {tmp_path / 'gone.png'}: no such file"]
+    assert err == [
+        f"seqrec: {notes}: no images or videos in this folder",
+        f"seqrec: {tmp_path / 'gone.png'}: no such file",
+    ]
 
 
 def _save(folder: Path, name: str, image: np.ndarray) -> str:
@@ -210,21 +240,34 @@ def test_grayscale_rgba_16_bit_and_huge_photos_read_as_the_photo(model, landmark
     rgba = _save(tmp_path, "rgba.png", cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA))
     deep = _save(tmp_path, "deep.png", bgr.astype(np.uint16) * 257)
     huge = _save(tmp_path, "huge.png", cv2.resize(bgr, (3000, 3000), interpolation=cv2.INTER_LINEAR))
-    assert cv2.imread(gray, cv2.IMREAD_UNCHANGED).ndim == 2 and cv2.imread(rgba, cv2.IMREAD_UNCHANGED).shape[2] == 4
+    assert (
+        cv2.imread(gray, cv2.IMREAD_UNCHANGED).ndim == 2
+        and cv2.imread(rgba, cv2.IMREAD_UNCHANGED).shape[2] == 4
+    )
     assert cv2.imread(deep, cv2.IMREAD_UNCHANGED).dtype == np.uint16
     for path in (gray, rgba, deep, huge):
         record = recognize_file(model, landmarks, path)
         assert (record["label"], record["hands"]) == ("5", 1), path
-    assert recognize_file(model, landmarks, deep)["score"] == recognize_file(model, landmarks, str(FIVE))["score"]
+    assert (
+        recognize_file(model, landmarks, deep)["score"]
+        == recognize_file(model, landmarks, str(FIVE))["score"]
+    )
 
 
 def test_photo_without_a_hand_is_none_not_an_error(model, landmarks):
-    assert recognize_file(model, landmarks, str(NO_HAND)) == {"path": str(NO_HAND), "label": "none", "score": 0.0, "hands": 0}
+    assert recognize_file(model, landmarks, str(NO_HAND)) == {
+        "path": str(NO_HAND),
+        "label": "none",
+        "score": 0.0,
+        "hands": 0,
+    }
 
 
 def test_two_hands_are_both_seen(model, landmarks, tmp_path):
     bgr = cv2.imread(str(FIVE))
-    both = _save(tmp_path, "two_hands.png", np.hstack([bgr, bgr[:, ::-1]]))  # a right hand, and beside it a left one
+    both = _save(
+        tmp_path, "two_hands.png", np.hstack([bgr, bgr[:, ::-1]])
+    )  # a right hand, and beside it a left one
     record = recognize_file(model, landmarks, both)
     assert record["hands"] == 2 and record["label"] in DIGITS
 
@@ -245,8 +288,21 @@ def test_command_prints_one_stderr_line_per_bad_input_and_no_native_logs(tmp_pat
     """The installed command in its own process: MediaPipe's start-up chatter stays off stderr."""
     missing = tmp_path / "missing.png"
     result = subprocess.run(
-        [sys.executable, "-m", "seqrec.pipelines.cli", "gestures", str(NO_HAND), str(missing), "--model", MODEL, "--format", "jsonl"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "seqrec.pipelines.cli",
+            "gestures",
+            str(NO_HAND),
+            str(missing),
+            "--model",
+            MODEL,
+            "--format",
+            "jsonl",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert result.stderr == f"seqrec: {missing}: no such file\n"
@@ -259,13 +315,28 @@ def test_command_prints_one_stderr_line_per_bad_input_and_no_native_logs(tmp_pat
         ([], "gestures: give PATH..., --camera N or --stream-file FILE (one of them)"),
         ([FIVE, "--camera", "0"], "gestures: give PATH..., --camera N or --stream-file FILE (one of them)"),
         (["--camera", "-1"], "--camera -1: a camera index is 0 or more"),
-        (["--camera", "0", "--format", "json"], "--format json: live gestures print txt or jsonl, a line per label change"),
+        (
+            ["--camera", "0", "--format", "json"],
+            "--format json: live gestures print txt or jsonl, a line per label change",
+        ),
         ([FIVE, "--no-window"], "--window and --no-window go with --camera or --stream-file"),
-        (["--camera", "0", "--window"], "--window: no display to open it on (DISPLAY is not set); use --no-window"),
+        (
+            ["--camera", "0", "--window"],
+            "--window: no display to open it on (DISPLAY is not set); use --no-window",
+        ),
         ([HANDS_DIR, "--overlay-png", "out.png"], "--overlay-png takes one PATH, a video (or a photo)"),
         ([FIVE, "--model", "digits-commands"], "digits-commands: a model for audio, not for hands"),
     ],
-    ids=["nothing", "two sources", "negative camera", "json live", "window for files", "window without display", "overlay of a folder", "speech model"],
+    ids=[
+        "nothing",
+        "two sources",
+        "negative camera",
+        "json live",
+        "window for files",
+        "window without display",
+        "overlay of a folder",
+        "speech model",
+    ],
 )
 def test_usage_errors_exit_2_with_one_line(capsys, monkeypatch, args, message):
     monkeypatch.delenv("DISPLAY", raising=False)
@@ -284,7 +355,9 @@ def test_camera_path_fed_by_a_video_keeps_up_and_reports_label_changes(model, la
     assert stats.processed >= 19, "an idle machine processes nearly all; at least half even when busy"
     assert stats.seconds == pytest.approx(CLIP_SECONDS, abs=0.6), "played at the camera's pace"
     assert events and all(set(e) == {"time", "head", "label", "score"} for e in events)
-    assert all(e["head"] == "digit" and e["label"] in DIGITS | {"none"} and 0 <= e["time"] <= 1.48 for e in events)
+    assert all(
+        e["head"] == "digit" and e["label"] in DIGITS | {"none"} and 0 <= e["time"] <= 1.48 for e in events
+    )
 
 
 def test_slow_consumer_drops_frames_and_never_falls_behind():
@@ -325,7 +398,10 @@ def test_source_error_comes_after_the_frame_read_before_it():
         raise InputError("camera 0", "the camera stopped delivering frames")
 
     taken = []
-    with NewestFrame(three_frames_then_lost()) as reader, pytest.raises(InputError, match="stopped delivering"):
+    with (
+        NewestFrame(three_frames_then_lost()) as reader,
+        pytest.raises(InputError, match="stopped delivering"),
+    ):
         for seconds, frame in reader:
             taken.append(int(frame[0, 0, 0]))
     assert taken[-1] == 2 and reader.read == 3 and reader.dropped == 3 - len(taken)
@@ -350,7 +426,9 @@ def test_camera_lost_mid_stream_is_one_line_after_its_events(capsys, monkeypatch
 
 
 def test_stream_file_reports_frames_processed_and_dropped(capsys):
-    code, out, err = run_cli(capsys, "gestures", "--stream-file", CLIP, "--no-window", "--model", MODEL, "--format", "txt")
+    code, out, err = run_cli(
+        capsys, "gestures", "--stream-file", CLIP, "--no-window", "--model", MODEL, "--format", "txt"
+    )
     assert code == 0 and len(err) == 1
     assert err[0].startswith(f"seqrec: {CLIP}: ") and err[0].endswith(" of 38 dropped to keep up")
     assert all(line.split("\t")[1].split(" ")[0] in DIGITS | {"none"} for line in out.splitlines())
@@ -367,8 +445,22 @@ def virtual_display(tmp_path):
     width, height = 700, 400
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{width}x{height}x24", "-br", "-nolisten", "tcp", "-fbdir", str(tmp_path)],
-        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_end),
+            "-screen",
+            "0",
+            f"{width}x{height}x24",
+            "-br",
+            "-nolisten",
+            "tcp",
+            "-fbdir",
+            str(tmp_path),
+        ],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     os.close(write_end)
     with os.fdopen(read_end) as number:
@@ -396,12 +488,33 @@ def test_window_shows_the_clip_under_xvfb(virtual_display):
     while (frame := clip.read())[0]:
         frames.append(frame[1])
     longer = screen_file.parent / "clip_three_times.mp4"
-    writer = cv2.VideoWriter(str(longer), cv2.VideoWriter_fourcc(*"mp4v"), clip.get(cv2.CAP_PROP_FPS), (frames[0].shape[1], frames[0].shape[0]))
+    writer = cv2.VideoWriter(
+        str(longer),
+        cv2.VideoWriter_fourcc(*"mp4v"),
+        clip.get(cv2.CAP_PROP_FPS),
+        (frames[0].shape[1], frames[0].shape[0]),
+    )
     for frame in frames * 3:
         writer.write(frame)
     writer.release()
-    command = [sys.executable, "-m", "seqrec.pipelines.cli", "gestures", "--stream-file", str(longer), "--window", "--model", MODEL]
-    process = subprocess.Popen(command, env={**os.environ, "DISPLAY": display}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "seqrec.pipelines.cli",
+        "gestures",
+        "--stream-file",
+        str(longer),
+        "--window",
+        "--model",
+        MODEL,
+    ]
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, "DISPLAY": display},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lit = 0.0
     while process.poll() is None:
         lit = max(lit, lit_fraction())
@@ -419,17 +532,28 @@ def test_overlay_draws_the_skeleton_and_leaves_the_frame_alone(landmarks):
     frame = cv2.imread(str(FIVE))
     hands = landmarks.detect(FIVE)
     original = frame.copy()
-    drawn = draw_overlay(frame, hands, {"digit": ("5", 0.97)}, [{"time": 0.5, "head": "digit", "label": "5", "score": 0.97}], fps=24.0, dropped=3)
+    drawn = draw_overlay(
+        frame,
+        hands,
+        {"digit": ("5", 0.97)},
+        [{"time": 0.5, "head": "digit", "label": "5", "score": 0.97}],
+        fps=24.0,
+        dropped=3,
+    )
     np.testing.assert_array_equal(frame, original)
     assert drawn.shape == frame.shape and drawn.dtype == np.uint8
-    tip = np.round(hands.landmarks[0, 8, :2] * (frame.shape[1], frame.shape[0])).astype(int)  # index fingertip
+    tip = np.round(hands.landmarks[0, 8, :2] * (frame.shape[1], frame.shape[0])).astype(
+        int
+    )  # index fingertip
     assert (drawn[tip[1], tip[0]] != frame[tip[1], tip[0]]).any(), "a joint is drawn where MediaPipe put it"
     assert np.array_equal(draw_overlay(frame), frame), "nothing to show: the frame as it was"
 
 
 def test_overlay_png_of_a_video_frame(capsys, tmp_path):
     out = tmp_path / "docs" / "overlay.png"
-    code, printed, err = run_cli(capsys, "gestures", CLIP, "--overlay-png", out, "--overlay-at", "1.0", "--model", MODEL)
+    code, printed, err = run_cli(
+        capsys, "gestures", CLIP, "--overlay-png", out, "--overlay-at", "1.0", "--model", MODEL
+    )
     assert (code, printed, err) == (0, f"{out}\n", [])
     picture = cv2.imread(str(out))
     assert picture.shape == (360, 640, 3)
@@ -451,12 +575,18 @@ def test_two_recordings_build_one_dataset(capsys, tmp_path):
     assert code == 0 and out.startswith(f"{dataset / 'landmarks' / '000001.npz'}\tClose\t")
     rows = jsonl((dataset / "manifest.jsonl").read_text())
     assert [row["label"] for row in rows] == ["Open", "Close"]
-    assert [row["features_filepath"] for row in rows] == ["landmarks/000000.npz", "landmarks/000001.npz"], "relative to the manifest"
+    assert [row["features_filepath"] for row in rows] == ["landmarks/000000.npz", "landmarks/000001.npz"], (
+        "relative to the manifest"
+    )
     sequences = load_hand_sequences([dataset], tmp_path / "cache")
     assert [s.labels for s in sequences] == [{"": "Open"}, {"": "Close"}]
     for sequence, seconds in zip(sequences, (1.0, 0.5)):
         assert sequence.landmarks.shape[1:] == (2, 21, 3) and sequence.present[:, 0].mean() > 0.9
-        assert sequence.timestamps[0] == 0.0 and sequence.timestamps[-1] < seconds and np.all(np.diff(sequence.timestamps) > 0)
+        assert (
+            sequence.timestamps[0] == 0.0
+            and sequence.timestamps[-1] < seconds
+            and np.all(np.diff(sequence.timestamps) > 0)
+        )
     assert len(sequences[0]) >= 12, "at the clip's pace, most of its 25 frames"
 
 
@@ -467,19 +597,35 @@ def test_recording_without_a_hand_writes_nothing(capsys, tmp_path):
     for _ in range(10):
         writer.write(ceiling)
     writer.release()
-    code, out, err = run_cli(capsys, "record", "Open", "--video", video, "--seconds", "2", "--out", tmp_path / "data")
+    code, out, err = run_cli(
+        capsys, "record", "Open", "--video", video, "--seconds", "2", "--out", tmp_path / "data"
+    )
     assert (code, out) == (1, "") and len(err) == 1
-    assert err[0].startswith(f"seqrec: {video}: no hand in view in ") and err[0].endswith(" frames; nothing recorded")
+    assert err[0].startswith(f"seqrec: {video}: no hand in view in ") and err[0].endswith(
+        " frames; nothing recorded"
+    )
     assert not (tmp_path / "data").exists()
 
 
 @pytest.mark.parametrize(
     "args, code, message",
     [
-        (["none", "--video", CLIP, "--seconds", "1"], 2, "record: the label 'none' is what models say when no hand is in view; choose another"),
+        (
+            ["none", "--video", CLIP, "--seconds", "1"],
+            2,
+            "record: the label 'none' is what models say when no hand is in view; choose another",
+        ),
         (["Open", "--video", CLIP, "--seconds", "0"], 2, "--seconds 0: give a positive duration"),
-        (["Open", "--camera", "99", "--seconds", "1"], 1, "camera 99: no camera at this index, or another program is using it; nothing recorded"),
-        (["Open", "--video", HANDS_DIR / "missing.mp4", "--seconds", "1"], 1, f"{HANDS_DIR / 'missing.mp4'}: no such file; nothing recorded"),
+        (
+            ["Open", "--camera", "99", "--seconds", "1"],
+            1,
+            "camera 99: no camera at this index, or another program is using it; nothing recorded",
+        ),
+        (
+            ["Open", "--video", HANDS_DIR / "missing.mp4", "--seconds", "1"],
+            1,
+            f"{HANDS_DIR / 'missing.mp4'}: no such file; nothing recorded",
+        ),
     ],
     ids=["reserved label", "no duration", "no camera", "missing video"],
 )
@@ -522,12 +668,19 @@ def test_recorded_takes_train_a_model_that_gestures_loads(capsys, tmp_path, monk
     mirrored: a left hand), a recipe naming the folder, training, and the bundle recognising."""
     monkeypatch.chdir(tmp_path)
     assert run_cli(capsys, "record", "Right", "--video", CLIP, "--seconds", "0.6", "--out", "takes")[0] == 0
-    assert run_cli(capsys, "record", "Left", "--video", CLIP, "--seconds", "0.6", "--flip", "--out", "takes")[0] == 0
+    assert (
+        run_cli(capsys, "record", "Left", "--video", CLIP, "--seconds", "0.6", "--flip", "--out", "takes")[0]
+        == 0
+    )
     Path("tiny.yaml").write_text(TINY_RECIPE)
     code, out, _ = run_cli(capsys, "train", "tiny.yaml", "--max-steps", "10")
     assert code == 0 and out.splitlines()[-1] == str(Path("runs/tiny-hands/best"))
-    code, out, err = run_cli(capsys, "gestures", FIVE, CLIP, "--model", "runs/tiny-hands/best", "--format", "jsonl")
+    code, out, err = run_cli(
+        capsys, "gestures", FIVE, CLIP, "--model", "runs/tiny-hands/best", "--format", "jsonl"
+    )
     assert code == 0 and err == []
     photo, video = jsonl(out)
     assert photo["label"] in {"Left", "Right"} and photo["hands"] == 1
-    assert video["frames"] == 38 and all(s["head"] == "hand" and s["label"] in {"Left", "Right"} for s in video["segments"])
+    assert video["frames"] == 38 and all(
+        s["head"] == "hand" and s["label"] in {"Left", "Right"} for s in video["segments"]
+    )

@@ -1,5 +1,6 @@
 """Hand models: the classifier head, landmark augmentation, composed sequences, hysteresis,
 the landmark readers on real files, and training a tiny hands model end to end."""
+
 from __future__ import annotations
 
 import csv
@@ -39,7 +40,11 @@ def poses():
 
 def test_classifier_head_gives_each_item_its_own_output_in_a_padded_batch():
     torch.manual_seed(0)
-    model = SequenceModel(ModelDims(EncoderDims(n_input=6, n_hidden=8, n_layers=1, stack=2), {"label": HeadDims("classifier", 3)})).eval()
+    model = SequenceModel(
+        ModelDims(
+            EncoderDims(n_input=6, n_hidden=8, n_layers=1, stack=2), {"label": HeadDims("classifier", 3)}
+        )
+    ).eval()
     long, short = torch.randn(1, 9, 6), torch.randn(1, 4, 6)
     batch = torch.zeros(2, 9, 6)
     batch[0], batch[1, :4] = long[0], short[0]
@@ -51,12 +56,16 @@ def test_classifier_head_gives_each_item_its_own_output_in_a_padded_batch():
 
 
 def test_kinivi_poses_are_real_hands_with_their_labels(poses):
-    assert [p.labels[""] for p in poses[:2]] == ["Open", "Open"] and {p.labels[""] for p in poses} == set(SHAPES)
+    assert [p.labels[""] for p in poses[:2]] == ["Open", "Open"] and {p.labels[""] for p in poses} == set(
+        SHAPES
+    )
     features = LandmarkFeatures(use_z=False)
     for pose in poses:
         assert pose.present[0].tolist() == [False, True], "kinivi's mirrored picture: the left slot"
         block = features(pose.landmarks, pose.present, pose.aspect)[0]
-        palm = np.linalg.norm(block[1 + 87 + 18 : 1 + 87 + 20])  # middle knuckle (point 9) from the wrist, x and y
+        palm = np.linalg.norm(
+            block[1 + 87 + 18 : 1 + 87 + 20]
+        )  # middle knuckle (point 9) from the wrist, x and y
         assert palm == pytest.approx(1.0, abs=1e-4), "features scale every hand to a palm of 1"
 
 
@@ -77,7 +86,9 @@ def test_islr_parquet_keeps_the_hands_of_a_real_holistic_file():
     assert sequence.landmarks.shape == (1, 2, 21, 3)
     assert sequence.present.tolist() == [[True, True]]
     right_wrist, left_wrist = sequence.landmarks[0, :, 0]
-    assert 0.0 < right_wrist[0] < left_wrist[0] < 1.0, "facing the camera, the right hand is on the picture's left"
+    assert 0.0 < right_wrist[0] < left_wrist[0] < 1.0, (
+        "facing the camera, the right hand is on the picture's left"
+    )
 
 
 def test_fingerspelling_wide_parquet_reads_the_same_hands(tmp_path):
@@ -95,9 +106,13 @@ def test_fingerspelling_wide_parquet_reads_the_same_hands(tmp_path):
                 for axis, values in zip("xyz", sequence.landmarks[frame, slot].T):
                     for i, value in enumerate(values):
                         present = sequence.present[frame, slot]
-                        columns.setdefault(f"{axis}_{hand}_{i}", []).append(float(value) if present else float("nan"))
+                        columns.setdefault(f"{axis}_{hand}_{i}", []).append(
+                            float(value) if present else float("nan")
+                        )
     pq.write_table(pa.table(columns), tmp_path / "1.parquet")
-    (tmp_path / "train.csv").write_text("path,file_id,sequence_id,participant_id,phrase\n1.parquet,1,7,0,a\n1.parquet,1,8,0,b\n")
+    (tmp_path / "train.csv").write_text(
+        "path,file_id,sequence_id,participant_id,phrase\n1.parquet,1,7,0,a\n1.parquet,1,8,0,b\n"
+    )
     read = list(fingerspelling_sequences(tmp_path / "train.csv"))
     as_training_data = load_hand_sequences([tmp_path / "train.csv"], tmp_path / "cache")
     assert [s.text for s in read] == [s.text for s in as_training_data] == ["a", "b"]
@@ -113,14 +128,18 @@ def test_an_islr_csv_is_training_data_labelled_by_sign(tmp_path):
 
     for name in ("A_1015", "B_1050"):
         shutil.copy(HANDS / f"{name}.parquet", tmp_path / f"{name}.parquet")
-    (tmp_path / "train.csv").write_text("path,participant_id,sequence_id,sign\nA_1015.parquet,1,1015,A\nB_1050.parquet,1,1050,B\n")
+    (tmp_path / "train.csv").write_text(
+        "path,participant_id,sequence_id,sign\nA_1015.parquet,1,1015,A\nB_1050.parquet,1,1050,B\n"
+    )
     sequences = load_hand_sequences([tmp_path / "train.csv"], tmp_path / "cache")
     assert [s.labels[""] for s in sequences] == ["A", "B"] and all(s.found for s in sequences)
 
 
 def test_augmentation_changes_nothing_when_switched_off_and_is_seeded(poses):
     pose = poses[0]
-    same, present = augment_landmarks(pose.landmarks, pose.present, pose.aspect, NO_CHANGE, np.random.default_rng(0))
+    same, present = augment_landmarks(
+        pose.landmarks, pose.present, pose.aspect, NO_CHANGE, np.random.default_rng(0)
+    )
     np.testing.assert_allclose(same, pose.landmarks, atol=1e-6)
     config = LandmarkAugmentConfig()
     held = hold_pose(pose.landmarks, pose.present, 12, np.random.default_rng(1), pose.aspect)
@@ -133,7 +152,9 @@ def test_augmentation_changes_nothing_when_switched_off_and_is_seeded(poses):
 
 def test_rotation_turns_the_hand_without_changing_its_proportions(poses):
     pose = poses[0]
-    turn = LandmarkAugmentConfig(rotation_degrees=40, scale=0, shear=0, jitter=0, finger_length=0, drop_frames=0, time_warp=0)
+    turn = LandmarkAugmentConfig(
+        rotation_degrees=40, scale=0, shear=0, jitter=0, finger_length=0, drop_frames=0, time_warp=0
+    )
     turned, _ = augment_landmarks(pose.landmarks, pose.present, pose.aspect, turn, np.random.default_rng(3))
 
     def distances(landmarks):
@@ -145,7 +166,9 @@ def test_rotation_turns_the_hand_without_changing_its_proportions(poses):
 
 
 def test_held_pose_drifts_slower_than_a_deliberate_motion(poses):
-    track, present = hold_pose(poses[0].landmarks, poses[0].present, 16, np.random.default_rng(0), poses[0].aspect)
+    track, present = hold_pose(
+        poses[0].landmarks, poses[0].present, 16, np.random.default_rng(0), poses[0].aspect
+    )
     assert track.shape == (16, 2, 21, 3) and present.all(axis=0).tolist() == [False, True]
     features = LandmarkFeatures(use_z=False)(track, present, poses[0].aspect)
     wrist_speed = np.linalg.norm(features[1:, 87 + 1 + 42 + 42 :][:, :2], axis=1).mean()
@@ -153,7 +176,9 @@ def test_held_pose_drifts_slower_than_a_deliberate_motion(poses):
 
 
 def test_composed_sequence_reads_its_symbols_in_order(poses):
-    digits = [HandSequence(p.landmarks, p.present, p.aspect, labels={"": str(i % 10)}) for i, p in enumerate(poses)]
+    digits = [
+        HandSequence(p.landmarks, p.present, p.aspect, labels={"": str(i % 10)}) for i, p in enumerate(poses)
+    ]
     config = ComposeConfig(min_symbols=2, max_symbols=4, lead_frames=(2, 2))
     rng = np.random.default_rng(0)
     for _ in range(20):
@@ -161,7 +186,11 @@ def test_composed_sequence_reads_its_symbols_in_order(poses):
         assert 2 <= len(sequence.text) <= 4 and set(sequence.text) <= set("0123456789")
         assert not sequence.present[:2].any() and not sequence.present[-2:].any(), "no hand before and after"
         assert sequence.present[2:-2, 0].all(), "one hand, in the right-hand slot, throughout"
-        shortest = len(sequence.text) * config.hold_frames[0] + (len(sequence.text) - 1) * config.transition_frames[0] + 4
+        shortest = (
+            len(sequence.text) * config.hold_frames[0]
+            + (len(sequence.text) - 1) * config.transition_frames[0]
+            + 4
+        )
         assert len(sequence) >= shortest
 
 
@@ -175,13 +204,27 @@ def smoother_run(windows):
 
 
 def test_hysteresis_ignores_a_one_window_blip_and_follows_a_held_change():
-    windows = [("Open", 0.9, 0.0), ("Open", 0.9, 0.0), ("Open", 0.9, 0.9), ("OK", 0.7, 0.3), ("Open", 0.8, 0.8),
-               ("OK", 0.8, 0.1), ("OK", 0.9, 0.05), ("OK", 0.9, 0.9)]
+    windows = [
+        ("Open", 0.9, 0.0),
+        ("Open", 0.9, 0.0),
+        ("Open", 0.9, 0.9),
+        ("OK", 0.7, 0.3),
+        ("Open", 0.8, 0.8),
+        ("OK", 0.8, 0.1),
+        ("OK", 0.9, 0.05),
+        ("OK", 0.9, 0.9),
+    ]
     assert smoother_run(windows) == ["none", "Open", "Open", "Open", "Open", "Open", "OK", "OK"]
 
 
 def test_hysteresis_holds_a_label_above_the_exit_score_and_drops_to_none_without_a_hand():
-    windows = [("OK", 0.9, 0.0), ("OK", 0.9, 0.0), ("Open", 0.55, 0.45), ("Open", 0.58, 0.42), (NO_LABEL, 0.0, None)]
+    windows = [
+        ("OK", 0.9, 0.0),
+        ("OK", 0.9, 0.0),
+        ("Open", 0.55, 0.45),
+        ("Open", 0.58, 0.42),
+        (NO_LABEL, 0.0, None),
+    ]
     assert smoother_run(windows) == ["none", "OK", "OK", "OK", "none"]
 
 
@@ -200,7 +243,14 @@ def tiny_recipe(tmp_path, dataset, **changes):
         "heads": {"shape": {"kind": "classifier", "labels": SHAPES}},
         "features": {"use_z": False},
         "model": {"n_hidden": 16, "n_layers": 1, "stack": 1, "dropout": 0.0},
-        "train": {"epochs": 30, "batch_frames": 64, "lr": 0.01, "warmup_steps": 5, "loader_workers": 0, "checkpoint_every": 7},
+        "train": {
+            "epochs": 30,
+            "batch_frames": 64,
+            "lr": 0.01,
+            "warmup_steps": 5,
+            "loader_workers": 0,
+            "checkpoint_every": 7,
+        },
         "output_dir": str(tmp_path / "run"),
     } | changes
     path = tmp_path / "tiny.yaml"
@@ -217,8 +267,18 @@ def test_tiny_shape_model_learns_real_poses_and_loads_as_a_bundle(tmp_path, tiny
 
 
 def test_hands_training_resumes_to_the_same_weights(tmp_path, tiny_dataset):
-    recipe = tiny_recipe(tmp_path, tiny_dataset, train={"epochs": 2, "batch_frames": 64, "lr": 0.01, "warmup_steps": 2,
-                                                         "loader_workers": 0, "checkpoint_every": 3})
+    recipe = tiny_recipe(
+        tmp_path,
+        tiny_dataset,
+        train={
+            "epochs": 2,
+            "batch_frames": 64,
+            "lr": 0.01,
+            "warmup_steps": 2,
+            "loader_workers": 0,
+            "checkpoint_every": 3,
+        },
+    )
     whole = train_hands(recipe, log=lambda *_: None)
     whole_weights = {k: v.clone() for k, v in GestureModel(whole).bundle.model.state_dict().items()}
     (tmp_path / "split").mkdir()
@@ -230,8 +290,12 @@ def test_hands_training_resumes_to_the_same_weights(tmp_path, tiny_dataset):
 
 
 def test_a_photo_without_a_hand_counts_as_wrong(tmp_path, tiny_dataset, poses):
-    best = train_hands(tiny_recipe(tmp_path, tiny_dataset, train={"epochs": 1, "loader_workers": 0}), log=lambda *_: None)
-    empty = HandSequence(np.zeros_like(poses[0].landmarks), np.zeros_like(poses[0].present), labels={"": "Open"})
+    best = train_hands(
+        tiny_recipe(tmp_path, tiny_dataset, train={"epochs": 1, "loader_workers": 0}), log=lambda *_: None
+    )
+    empty = HandSequence(
+        np.zeros_like(poses[0].landmarks), np.zeros_like(poses[0].present), labels={"": "Open"}
+    )
     metrics = evaluate_hands(GestureModel(best), [empty])
     assert metrics["shape_accuracy"] == 0.0 and metrics["confusion"]["shape"] == {"Open": {NO_LABEL: 1}}
 
@@ -252,6 +316,8 @@ def test_an_image_folder_is_a_dataset_labelled_by_subfolder_and_cached(tmp_path)
     messages.clear()
     again = load_hand_sequences([folder], tmp_path / "cache", log=messages.append)
     assert not messages, "the second read comes from the cache"
-    np.testing.assert_array_equal(np.stack([s.landmarks for s in again]), np.stack([s.landmarks for s in sequences]))
+    np.testing.assert_array_equal(
+        np.stack([s.landmarks for s in again]), np.stack([s.landmarks for s in sequences])
+    )
     metrics = evaluate_hands(GestureModel("sign-digits"), sequences)
     assert metrics["digit_accuracy"] == 1.0, metrics["confusion"]

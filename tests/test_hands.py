@@ -3,6 +3,7 @@
 Photos go through IMAGE mode, the clip through VIDEO mode; the unusual pictures (grayscale, 16-bit,
 tiny, huge) are made at test time from the real photos.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -154,7 +155,9 @@ def test_rgba_is_read_as_its_colour(hands, thumbs_up):
 
 def test_bgr_array_with_color_order_matches_the_file(hands, thumbs_up):
     bgr = cv2.imread(str(THUMBS_UP))
-    np.testing.assert_allclose(hands.detect(bgr, color_order="bgr").landmarks, thumbs_up[0].landmarks, atol=1e-6)
+    np.testing.assert_allclose(
+        hands.detect(bgr, color_order="bgr").landmarks, thumbs_up[0].landmarks, atol=1e-6
+    )
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 No MediaPipe here: sequences are that one real hand moved, scaled and mirrored by known amounts.
 """
+
 from __future__ import annotations
 
 import json
@@ -122,7 +123,9 @@ def test_aspect_keeps_the_hand_shape_in_a_wide_picture(right_hand):
     wide[..., 0] /= 640
     wide[..., 1] /= 360
     wide[..., 2] /= 640
-    np.testing.assert_allclose(FEATURES(*in_slot(wide, 0), aspect=640 / 360), FEATURES(*in_slot(square, 0)), atol=1e-5)
+    np.testing.assert_allclose(
+        FEATURES(*in_slot(wide, 0), aspect=640 / 360), FEATURES(*in_slot(square, 0)), atol=1e-5
+    )
 
 
 def test_vector_between_the_hands(right_hand):

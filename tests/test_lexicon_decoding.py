@@ -14,12 +14,16 @@ def _emissions(path: str, sharp: float = 0.8) -> np.ndarray:
     n = len(TOKENIZER)
     probs = np.full((len(path), n), (1 - sharp) / (n - 1))
     for step, char in enumerate(path):
-        probs[step, 0 if char == "_" else TOKENIZER.encode(char)[0] if char != " " else TOKENIZER.separator_id] = sharp
+        probs[
+            step, 0 if char == "_" else TOKENIZER.encode(char)[0] if char != " " else TOKENIZER.separator_id
+        ] = sharp
     return np.log(probs)
 
 
 def _decode(path: str, **options) -> list[str]:
-    decoder = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam", **options), word_bigram([], VOCABULARY))
+    decoder = LexiconBeamDecoder(
+        TOKENIZER, VOCABULARY, DecodeOptions(method="beam", **options), word_bigram([], VOCABULARY)
+    )
     return [w["word"] for w in decoder.decode_words(_emissions(path), 0.03)]
 
 
@@ -36,7 +40,9 @@ def test_the_last_word_needs_no_separator_after_it_and_words_need_none_between()
 
 
 def test_beam_words_carry_times_and_scores_like_greedy_words():
-    [go, no] = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam")).decode_words(_emissions("_g_o__ __n_o_"), 0.1, duration=1.25)
+    [go, no] = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam")).decode_words(
+        _emissions("_g_o__ __n_o_"), 0.1, duration=1.25
+    )
     assert (go["start"], go["end"]) == (0.1, 0.4) and no["start"] == 0.9 and no["end"] <= 1.25
     assert go["score"] == pytest.approx(0.8, abs=1e-3) and no["score"] == pytest.approx(0.8, abs=1e-3)
 
@@ -59,7 +65,9 @@ def test_the_bigram_breaks_an_acoustic_tie():
         for char in {a, b}:
             ambiguous[step, 0 if char == "_" else TOKENIZER.encode(char)[0]] = np.log(0.45)
     prefers_no = word_bigram(["no"] * 20, VOCABULARY)
-    decoder = LexiconBeamDecoder(TOKENIZER, VOCABULARY, DecodeOptions(method="beam", lm_weight=2.0), prefers_no)
+    decoder = LexiconBeamDecoder(
+        TOKENIZER, VOCABULARY, DecodeOptions(method="beam", lm_weight=2.0), prefers_no
+    )
     assert [w["word"] for w in decoder.decode_words(ambiguous, 0.03)] == ["no"]
 
 
@@ -71,7 +79,9 @@ def test_a_bundle_asking_for_beam_search_decodes_greedily_without_flashlight(mon
     from seqrec.models import EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel
     from seqrec.pipelines.speech import CTCRecognize
 
-    model = SequenceModel(ModelDims(EncoderDims(n_input=39, n_hidden=8, n_layers=1), {"ctc": HeadDims("ctc", len(TOKENIZER))}))
+    model = SequenceModel(
+        ModelDims(EncoderDims(n_input=39, n_hidden=8, n_layers=1), {"ctc": HeadDims("ctc", len(TOKENIZER))})
+    )
     config = {
         "features": {"sample_rate": 8000},
         "tokenizer": {"symbols": TOKENIZER.symbols},
@@ -82,7 +92,10 @@ def test_a_bundle_asking_for_beam_search_decodes_greedily_without_flashlight(mon
     monkeypatch.setitem(sys.modules, "flashlight.lib.text", None)  # as if the [lm] extra were not installed
     with pytest.warns(UserWarning, match="decoding greedily instead"):
         recognize = CTCRecognize(bundle)
-    assert recognize.process_batch([{"features": torch.randn(20, 39).numpy()}])[0]["text"] in {"", *VOCABULARY}
+    assert recognize.process_batch([{"features": torch.randn(20, 39).numpy()}])[0]["text"] in {
+        "",
+        *VOCABULARY,
+    }
     with pytest.raises(ImportError, match=r"seqrec\[lm\]"):
         CTCRecognize(bundle, decode=DecodeOptions(method="beam"))
 
@@ -100,7 +113,9 @@ def test_the_same_emissions_decode_the_same_way_every_time():
     bundle = load_bundle("digits-commands")
     emissions = np.load(Path(__file__).parent / "data" / "tied_beam_emissions.npy", allow_pickle=False)
     assert emissions.shape[1] == len(bundle.tokenizer)
-    decoder = LexiconBeamDecoder(bundle.tokenizer, bundle.config["vocabulary"], DecodeOptions(method="beam", beam_size=8))
+    decoder = LexiconBeamDecoder(
+        bundle.tokenizer, bundle.config["vocabulary"], DecodeOptions(method="beam", beam_size=8)
+    )
     # A fresh copy each time: the outcome followed the memory the decoder's hypotheses got.
     outcomes = {tuple(w["word"] for w in decoder.decode_words(emissions.copy(), 0.03)) for _ in range(40)}
     assert len(outcomes) == 1

@@ -3,6 +3,7 @@
 Every long input is real clips from tests/data laid end to end with pauses of digital silence or
 low noise between them (the ``join_clips`` fixture), so where each clip lies is known exactly.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,9 @@ TOLERANCE = 0.15
 PADDING = VadConfig().padding
 
 
-def _segments(joined, block_seconds: float = 1.0, config: VadConfig = VadConfig()) -> list[tuple[float, float]]:
+def _segments(
+    joined, block_seconds: float = 1.0, config: VadConfig = VadConfig()
+) -> list[tuple[float, float]]:
     segmenter = StreamingSegmenter(joined.sample_rate, config)
     blocks = stream_audio(joined.path, joined.sample_rate, block_seconds)
     return [(start, start + audio.size / joined.sample_rate) for start, audio in segmenter.segments(blocks)]
@@ -47,7 +50,9 @@ def transcriber(bundled_model) -> Transcriber:
 # -- decoding in blocks -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", ["pcm_24_wav", "stereo_wav", "rate_8k_wav", "rate_48k_wav", "mp3", "m4a_aac"])
+@pytest.mark.parametrize(
+    "case", ["pcm_24_wav", "stereo_wav", "rate_8k_wav", "rate_48k_wav", "mp3", "m4a_aac"]
+)
 def test_stream_audio_blocks_join_to_what_load_audio_decodes(bad_inputs, case):
     whole = load_audio(bad_inputs[case])
     blocks = list(stream_audio(bad_inputs[case], block_seconds=0.1))
@@ -82,7 +87,12 @@ def test_one_utterance_per_clip_at_the_clip_boundaries(join_clips):
     assert len(segments) == len(joined.clips)
     for (name, clip_start, clip_end), (start, end) in zip(joined.clips, segments):
         speech = (start + PADDING, end - PADDING)  # the padding is pause on purpose
-        assert clip_start - TOLERANCE <= speech[0] < speech[1] <= clip_end + TOLERANCE, (name, clip_start, clip_end, speech)
+        assert clip_start - TOLERANCE <= speech[0] < speech[1] <= clip_end + TOLERANCE, (
+            name,
+            clip_start,
+            clip_end,
+            speech,
+        )
         if name in FILLED:
             assert speech == pytest.approx((clip_start, clip_end), abs=TOLERANCE), name
 
@@ -113,11 +123,16 @@ def test_an_utterance_longer_than_the_limit_is_cut_in_a_pause(join_clips):
 # Pauses of one kind: the quiet "seven" can change when its padding is half digital silence and
 # half noise, a context neither the clip alone nor any real recording gives.
 @pytest.mark.parametrize("pauses", ["noise", "silence"])
-def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(transcriber, utterances_alone, join_clips, data_dir, pauses):
+def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(
+    transcriber, utterances_alone, join_clips, data_dir, pauses
+):
     names = FILLED + INSIDE + [ONE_TWO_THREE]
     joined = join_clips(names, repeat=3, pauses=pauses)
     assert joined.seconds > LONG_AUDIO_SECONDS
-    alone = {name: record for name, record in zip(names, transcriber.transcribe_paths([str(data_dir / n) for n in names]))}
+    alone = {
+        name: record
+        for name, record in zip(names, transcriber.transcribe_paths([str(data_dir / n) for n in names]))
+    }
 
     [record] = transcriber.transcribe_paths([str(joined.path)])
     assert set(record) == {"path", "text", "score", "duration", "words"}
@@ -127,13 +142,17 @@ def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(transcribe
 
     # Batching and file times change nothing: each utterance the segmenter finds, recognised on
     # its own and shifted to where it starts, gives exactly these words and times.
-    assert record["words"] == [word for sample in utterances_alone(transcriber, joined.path) for word in sample["words"]]
+    assert record["words"] == [
+        word for sample in utterances_alone(transcriber, joined.path) for word in sample["words"]
+    ]
 
     # Each clip gives the words it gives alone, inside its own span. An utterance is a clip with
     # 0.15 s of the pauses as padding, and padding can tip a word the model is unsure of (noise
     # around FSDD's 8 kHz takes, which start and end on the word, is one such context); a clip so
     # tipped may differ in all its three plays, and more than two such clips is a failure.
-    expected = [(word["word"], name, start) for name, start, _ in joined.clips for word in alone[name]["words"]]
+    expected = [
+        (word["word"], name, start) for name, start, _ in joined.clips for word in alone[name]["words"]
+    ]
     assert len(record["words"]) == len(expected)
     tipped = {name for got, (word, name, _) in zip(record["words"], expected) if got["word"] != word}
     assert len(tipped) <= 2, tipped
@@ -141,7 +160,9 @@ def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(transcribe
     for word, (_, name, clip_start) in zip(record["words"], expected):
         middle = (word["start"] + word["end"]) / 2
         assert clip_start <= middle <= spans[clip_start], (name, clip_start, word)
-        assert clip_start - PADDING - 0.05 <= word["start"] <= word["end"] <= spans[clip_start] + PADDING + 0.05, (name, word)
+        assert (
+            clip_start - PADDING - 0.05 <= word["start"] <= word["end"] <= spans[clip_start] + PADDING + 0.05
+        ), (name, word)
 
 
 def test_long_and_short_files_together_keep_their_order(transcriber, join_clips, data_dir):
@@ -155,7 +176,9 @@ def test_long_and_short_files_together_keep_their_order(transcriber, join_clips,
 
 def test_a_file_longer_than_the_whole_file_limit_is_transcribed(transcriber, join_clips):
     # 21 minutes, mostly pauses: past MAX_SECONDS (20 min), which only whole-file decoding keeps.
-    joined = join_clips(["3_jackson_0.wav", "sc_stop_0fa1e7a9_nohash_0.flac"], repeat=3, gap=(200, 220), sample_rate=8_000)
+    joined = join_clips(
+        ["3_jackson_0.wav", "sc_stop_0fa1e7a9_nohash_0.flac"], repeat=3, gap=(200, 220), sample_rate=8_000
+    )
     assert joined.seconds > 20 * 60
     [record] = transcriber.transcribe_paths([str(joined.path)])
     assert record["text"] == "three stop three stop three stop"
@@ -187,7 +210,11 @@ MEMORY_PROBE = textwrap.dedent(
 
 def _memory_probe(warm_up, path) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", MEMORY_PROBE, str(warm_up), str(path)], capture_output=True, text=True, timeout=300, check=True
+        [sys.executable, "-c", MEMORY_PROBE, str(warm_up), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -197,10 +224,17 @@ def test_ten_minutes_transcribe_without_memory_growing_with_the_length(join_clip
     # 48 kHz stereo: decoded whole, these 10 minutes alone would take 230 MB as float32. The
     # allocator's own slack varies from run to run, so compare a file four times shorter: whatever
     # grows with the length shows as the difference between the two.
-    long = join_clips(FILLED + INSIDE, repeat=40, gap=(0.4, 1.6), sample_rate=48_000, channels=2, name="long.wav")
-    short = join_clips(FILLED + INSIDE, repeat=10, gap=(0.4, 1.6), sample_rate=48_000, channels=2, name="short.wav")
+    long = join_clips(
+        FILLED + INSIDE, repeat=40, gap=(0.4, 1.6), sample_rate=48_000, channels=2, name="long.wav"
+    )
+    short = join_clips(
+        FILLED + INSIDE, repeat=10, gap=(0.4, 1.6), sample_rate=48_000, channels=2, name="short.wav"
+    )
     assert long.seconds > 9 * 60
-    probes = {name: _memory_probe(data_dir / "3_jackson_0.wav", joined.path) for name, joined in (("long", long), ("short", short))}
+    probes = {
+        name: _memory_probe(data_dir / "3_jackson_0.wav", joined.path)
+        for name, joined in (("long", long), ("short", short))
+    }
     assert probes["long"]["error"] is None
     assert probes["long"]["words"] >= 0.9 * len(long.clips)
     growth_mb = {name: (p["peak_kb"] - p["baseline_kb"]) / 1024 for name, p in probes.items()}

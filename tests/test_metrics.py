@@ -1,4 +1,5 @@
 """Scoring a closed-vocabulary model: WER over speech it knows, false accepts over the rest."""
+
 import pytest
 
 from seqrec.pipelines.metrics import closed_vocabulary_rates

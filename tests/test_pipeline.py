@@ -30,7 +30,9 @@ def test_runs_named_stages_in_order_on_one_item_and_a_batch():
 
 
 def test_a_failed_item_carries_its_error_and_the_rest_go_on():
-    out = Pipeline([("double", Double()), ("add", AddOne())]).run_batch([{"id": "bad", "x": -1}, {"id": "ok", "x": 1}])
+    out = Pipeline([("double", Double()), ("add", AddOne())]).run_batch(
+        [{"id": "bad", "x": -1}, {"id": "ok", "x": 1}]
+    )
     assert out[0]["error"] == "negative" and "z" not in out[0]
     assert out[1]["z"] == 3
 
@@ -57,4 +59,10 @@ def test_stages_are_validated_when_the_pipeline_is_built():
 
 def test_stream_yields_every_item_in_order():
     pipe = Pipeline([("double", Double())])
-    assert [s["y"] for s in pipe.stream(({"id": i, "x": i} for i in range(5)), batch_size=2)] == [0, 2, 4, 6, 8]
+    assert [s["y"] for s in pipe.stream(({"id": i, "x": i} for i in range(5)), batch_size=2)] == [
+        0,
+        2,
+        4,
+        6,
+        8,
+    ]

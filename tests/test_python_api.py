@@ -1,4 +1,5 @@
 """The Python entry points a user reaches first: ``seqrec.pipelines.transcribe`` and the package layout."""
+
 import subprocess
 import sys
 
@@ -17,7 +18,9 @@ def test_transcribe_a_path_returns_the_cli_record(data_dir):
 
 def test_transcribe_an_array_at_any_rate_with_path_none(data_dir):
     audio, rate = soundfile.read(str(data_dir / "3_jackson_0.wav"), dtype="float32")
-    stereo_44k = np.repeat(np.interp(np.arange(0, len(audio), rate / 44_100), np.arange(len(audio)), audio)[:, None], 2, axis=1)
+    stereo_44k = np.repeat(
+        np.interp(np.arange(0, len(audio), rate / 44_100), np.arange(len(audio)), audio)[:, None], 2, axis=1
+    )
     record = transcribe(stereo_44k.astype(np.float32), sample_rate=44_100)
     assert record["path"] is None and record["text"] == "three"
     with pytest.raises(ValueError, match="sample_rate"):
@@ -25,11 +28,18 @@ def test_transcribe_an_array_at_any_rate_with_path_none(data_dir):
 
 
 def test_a_bad_path_is_an_error_record_not_an_exception(tmp_path):
-    assert transcribe(tmp_path / "missing.wav") == {"path": str(tmp_path / "missing.wav"), "error": "no such file"}
+    assert transcribe(tmp_path / "missing.wav") == {
+        "path": str(tmp_path / "missing.wav"),
+        "error": "no such file",
+    }
 
 
 def test_only_the_seqrec_package_is_installed_not_bare_folders(tmp_path):
-    bare = subprocess.run([sys.executable, "-c", "import models"], cwd=tmp_path, capture_output=True, text=True)
+    bare = subprocess.run(
+        [sys.executable, "-c", "import models"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert bare.returncode != 0 and "No module named 'models'" in bare.stderr
-    ok = subprocess.run([sys.executable, "-c", "import seqrec.models, seqrec.features, seqrec.pipelines"], cwd=tmp_path)
+    ok = subprocess.run(
+        [sys.executable, "-c", "import seqrec.models, seqrec.features, seqrec.pipelines"], cwd=tmp_path
+    )
     assert ok.returncode == 0

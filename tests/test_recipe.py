@@ -13,7 +13,9 @@ def test_bundled_recipe_loads_by_name_into_frozen_dataclasses():
         recipe.train.epochs = 1
 
 
-@pytest.mark.parametrize("stages", [("digits-commands-real", "digits-commands"), ("commands-real", "commands")])
+@pytest.mark.parametrize(
+    "stages", [("digits-commands-real", "digits-commands"), ("commands-real", "commands")]
+)
 def test_each_shipped_model_starts_from_a_stage_with_its_features_and_dims(stages):
     first, second = (load_recipe(name) for name in stages)
     assert second.train.init_from == f"{first.output_dir}/best"

@@ -1,4 +1,5 @@
 """Spectral features are librosa's MFCC, log-mel and Δ, whatever the clip's length."""
+
 import warnings
 from pathlib import Path
 
@@ -52,7 +53,14 @@ def test_batched_features_equal_each_clip_alone(monkeypatch, batch_samples):
     config = SpectralConfig(sample_rate=8000, fmax=4000)
     real = [load_audio(DATA / name, 8000) for name in CLIPS]
     rng = np.random.default_rng(0)
-    clips = [real[0], rng.normal(0, 0.1, 8000), real[1], rng.normal(0, 0.1, 8000), real[0][:300], rng.normal(0, 0.1, 8000)]
+    clips = [
+        real[0],
+        rng.normal(0, 0.1, 8000),
+        real[1],
+        rng.normal(0, 0.1, 8000),
+        real[0][:300],
+        rng.normal(0, 0.1, 8000),
+    ]
     clips = [np.asarray(c, dtype=np.float32) for c in clips]
     batched = spectral_features_batch(clips, config)
     assert len(batched) == len(clips)

@@ -4,6 +4,7 @@ where there is no microphone.
 
 Inputs are real clips from tests/data laid end to end with pauses (the ``join_clips`` fixture).
 """
+
 from __future__ import annotations
 
 import json
@@ -45,24 +46,33 @@ def transcriber(bundled_model) -> Transcriber:
 # -- --stream-file ------------------------------------------------------------------------------
 
 
-def test_stream_file_prints_one_jsonl_row_per_utterance_as_it_ends(transcriber, utterances_alone, join_clips, capsys):
+def test_stream_file_prints_one_jsonl_row_per_utterance_as_it_ends(
+    transcriber, utterances_alone, join_clips, capsys
+):
     joined = join_clips(CLIPS, pauses="noise")
     assert main(["transcribe", "--stream-file", str(joined.path), "--speed", "20", "--format", "jsonl"]) == 0
     out, err = capsys.readouterr()
     rows = _jsonl(out)
     assert err == ""
     assert len(rows) == len(joined.clips)
-    assert [row["text"] for row in rows] == [sample["text"] for sample in utterances_alone(transcriber, joined.path)]
+    assert [row["text"] for row in rows] == [
+        sample["text"] for sample in utterances_alone(transcriber, joined.path)
+    ]
     for row, (name, clip_start, clip_end) in zip(rows, joined.clips):
         assert set(row) == ROW_FIELDS
         assert row["path"] == str(joined.path)
-        assert clip_start - TOLERANCE - 0.15 <= row["start"] < row["end"] <= clip_end + TOLERANCE + 0.15, (name, row)
+        assert clip_start - TOLERANCE - 0.15 <= row["start"] < row["end"] <= clip_end + TOLERANCE + 0.15, (
+            name,
+            row,
+        )
         assert all(row["start"] <= w["start"] <= w["end"] <= row["end"] for w in row["words"])
         assert row["latency"] > 0  # a result can only follow the audio it is about
         assert 0 <= row["score"] <= 1
 
 
-def test_stream_file_txt_prints_each_utterance_text_on_its_own_line(transcriber, utterances_alone, join_clips, capsys):
+def test_stream_file_txt_prints_each_utterance_text_on_its_own_line(
+    transcriber, utterances_alone, join_clips, capsys
+):
     joined = join_clips(CLIPS, pauses="silence")
     assert main(["transcribe", "--stream-file", str(joined.path), "--speed", "50"]) == 0
     texts = [sample["text"] for sample in utterances_alone(transcriber, joined.path)]
@@ -102,15 +112,26 @@ def test_stream_file_that_cannot_be_read_fails_in_one_line(bundled_model, tmp_pa
     [
         ([], "transcribe: give PATH..., --mic or --stream-file FILE"),
         (["--mic", "clip.wav"], "give PATH..., --mic or --stream-file FILE: one source at a time"),
-        (["--mic", "--stream-file", "clip.wav"], "give PATH..., --mic or --stream-file FILE: one source at a time"),
-        (["--stream-file", "clip.wav", "--speed", "0"], "--speed goes with --stream-file and must be positive"),
-        (["--stream-file", "clip.wav", "--format", "srt", "--output", "subs"], "--format srt: live audio prints txt or jsonl"),
+        (
+            ["--mic", "--stream-file", "clip.wav"],
+            "give PATH..., --mic or --stream-file FILE: one source at a time",
+        ),
+        (
+            ["--stream-file", "clip.wav", "--speed", "0"],
+            "--speed goes with --stream-file and must be positive",
+        ),
+        (
+            ["--stream-file", "clip.wav", "--format", "srt", "--output", "subs"],
+            "--format srt: live audio prints txt or jsonl",
+        ),
         (["--stream-file", "clip.wav", "--device-index", "1"], "--device-index goes with --mic"),
         (["clip.wav", "--speed", "2"], "--speed goes with --stream-file"),
         (["clip.wav", "--device-index", "1"], "--device-index goes with --mic"),
     ],
 )
-def test_live_options_misused_are_a_usage_error_that_does_nothing(tmp_path, monkeypatch, capsys, args, message):
+def test_live_options_misused_are_a_usage_error_that_does_nothing(
+    tmp_path, monkeypatch, capsys, args, message
+):
     monkeypatch.chdir(tmp_path)
     assert main(["transcribe", *args]) == 2
     assert capsys.readouterr() == ("", f"seqrec: {message}\n")
@@ -128,7 +149,9 @@ def test_mic_without_an_audio_device_exits_2_with_one_stderr_line(tmp_path):
     else:
         pytest.skip("this machine has a microphone")
     script = [sys.executable, "-m", "seqrec.pipelines.cli", "transcribe", "--mic"]
-    done = subprocess.run(script, capture_output=True, text=True, cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        script, capture_output=True, text=True, cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL
+    )
     assert (done.returncode, done.stdout) == (2, "")
     [line] = done.stderr.splitlines()
     assert line.startswith("seqrec: --mic: ")
@@ -137,7 +160,10 @@ def test_mic_without_an_audio_device_exits_2_with_one_stderr_line(tmp_path):
 def test_mic_without_sounddevice_names_the_extra_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # what a failed import leaves
     assert main(["transcribe", "--mic"]) == 2
-    assert capsys.readouterr() == ("", "seqrec: --mic: the sounddevice package is not installed (pip install 'seqrec[mic]')\n")
+    assert capsys.readouterr() == (
+        "",
+        "seqrec: --mic: the sounddevice package is not installed (pip install 'seqrec[mic]')\n",
+    )
 
 
 def test_mic_without_the_portaudio_library_says_so(monkeypatch, tmp_path, capsys):
@@ -146,7 +172,10 @@ def test_mic_without_the_portaudio_library_says_so(monkeypatch, tmp_path, capsys
     monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(["transcribe", "--mic"]) == 2
-    assert capsys.readouterr() == ("", "seqrec: --mic: the PortAudio library is not installed (Debian/Ubuntu: apt install libportaudio2)\n")
+    assert capsys.readouterr() == (
+        "",
+        "seqrec: --mic: the PortAudio library is not installed (Debian/Ubuntu: apt install libportaudio2)\n",
+    )
 
 
 def _fake_sounddevice(devices: list[dict]) -> types.ModuleType:
@@ -172,9 +201,16 @@ def _fake_sounddevice(devices: list[dict]) -> types.ModuleType:
     ("devices", "args", "message"),
     [
         ([], [], "no audio input device found"),
-        ([{"name": "HDMI", "max_input_channels": 0, "default_samplerate": 48000.0}], [], "no audio input device found"),
         (
-            [{"name": "USB mic", "max_input_channels": 1, "default_samplerate": 48000.0}, {"name": "HDMI", "max_input_channels": 0, "default_samplerate": 48000.0}],
+            [{"name": "HDMI", "max_input_channels": 0, "default_samplerate": 48000.0}],
+            [],
+            "no audio input device found",
+        ),
+        (
+            [
+                {"name": "USB mic", "max_input_channels": 1, "default_samplerate": 48000.0},
+                {"name": "HDMI", "max_input_channels": 0, "default_samplerate": 48000.0},
+            ],
             ["--device-index", "1"],
             "device 1 is not an audio input device (input devices: 0: USB mic)",
         ),
@@ -185,7 +221,9 @@ def _fake_sounddevice(devices: list[dict]) -> types.ModuleType:
         ),
     ],
 )
-def test_mic_with_no_such_input_device_is_one_line_naming_the_inputs(monkeypatch, capsys, devices, args, message):
+def test_mic_with_no_such_input_device_is_one_line_naming_the_inputs(
+    monkeypatch, capsys, devices, args, message
+):
     monkeypatch.setitem(sys.modules, "sounddevice", _fake_sounddevice(devices))
     assert main(["transcribe", "--mic", *args]) == 2
     assert capsys.readouterr() == ("", f"seqrec: --mic: {message}\n")

@@ -2,6 +2,7 @@
 
 Nothing is mocked but one thing: the rerun test replaces ``render`` to prove it is never called.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,8 @@ from seqrec.pipelines.synthetic_speech import (
 
 INSTALLED = [engine for engine, binaries in ENGINE_BINARIES.items() if all(shutil.which(b) for b in binaries)]
 pytestmark = pytest.mark.skipif(
-    not INSTALLED, reason="no TTS engine installed (apt-get install espeak-ng flite festival festvox-kallpc16k)"
+    not INSTALLED,
+    reason="no TTS engine installed (apt-get install espeak-ng flite festival festvox-kallpc16k)",
 )
 
 MIN_SECONDS, MAX_SECONDS = 0.2, 3.0
@@ -68,7 +70,9 @@ def test_each_engine_renders_a_word_as_16k_mono_speech(voices, tmp_path):
         path = tmp_path / f"{engine}.wav"
         duration = render("seven", voice, rate=1.0, pitch=1.0, path=path)
         audio, info = _read(path)
-        assert (info.samplerate, info.channels, info.subtype, info.format) == (16_000, 1, "PCM_16", "WAV"), engine
+        assert (info.samplerate, info.channels, info.subtype, info.format) == (16_000, 1, "PCM_16", "WAV"), (
+            engine
+        )
         assert MIN_SECONDS <= info.duration <= MAX_SECONDS, (engine, info.duration)
         assert duration == pytest.approx(info.duration)
         assert np.abs(audio).max() > MIN_PEAK, engine
@@ -91,7 +95,14 @@ def test_a_slower_rate_gives_a_longer_clip(quick_voices, tmp_path):
 
 
 def test_corpus_manifest_rows_resolve_to_the_audio_they_describe(quick_voices, tmp_path):
-    manifest = generate_corpus(["yes", "no"], tmp_path / "corpus", n_per_text=2, seed=3, voices=quick_voices, fields={"in_vocabulary": True})
+    manifest = generate_corpus(
+        ["yes", "no"],
+        tmp_path / "corpus",
+        n_per_text=2,
+        seed=3,
+        voices=quick_voices,
+        fields={"in_vocabulary": True},
+    )
     raw = [json.loads(line) for line in manifest.read_text().splitlines()]
     rows = list(read_manifest(manifest))
     assert len(rows) == 4
@@ -104,28 +115,39 @@ def test_corpus_manifest_rows_resolve_to_the_audio_they_describe(quick_voices, t
         assert row["text"] in {"yes", "no"} and row["in_vocabulary"] is True
         voice = next(v for v in quick_voices if (v.engine, v.name) == (row["engine"], row["voice"]))
         assert RATE_RANGE[0] <= row["rate"] <= RATE_RANGE[1]
-        assert PITCH_RANGE[0] <= row["pitch"] <= PITCH_RANGE[1] if voice.pitch_control else row["pitch"] == 1.0
+        assert (
+            PITCH_RANGE[0] <= row["pitch"] <= PITCH_RANGE[1] if voice.pitch_control else row["pitch"] == 1.0
+        )
     assert sorted(row["text"] for row in rows) == ["no", "no", "yes", "yes"]
     assert not (tmp_path / "corpus" / "manifest.errors.jsonl").exists()
 
 
 def test_a_rerun_keeps_the_clips_already_written(quick_voices, tmp_path, monkeypatch):
-    first = generate_corpus(["left", "right"], tmp_path, n_per_text=2, seed=5, voices=quick_voices).read_text()
+    first = generate_corpus(
+        ["left", "right"], tmp_path, n_per_text=2, seed=5, voices=quick_voices
+    ).read_text()
 
     def no_render(*args, **kwargs):
         raise AssertionError("render called for a clip already on disk")
 
     monkeypatch.setattr(synthetic_speech, "render", no_render)
-    second = generate_corpus(["left", "right"], tmp_path, n_per_text=2, seed=5, voices=quick_voices).read_text()
+    second = generate_corpus(
+        ["left", "right"], tmp_path, n_per_text=2, seed=5, voices=quick_voices
+    ).read_text()
     assert second == first
 
 
 def test_the_same_seed_gives_the_same_plan():
-    voices = [Voice("espeak-ng", f"en-us+m{i}") for i in range(1, 8)] + [Voice("flite", "slt"), Voice("flite", "rms", pitch_control=False)]
+    voices = [Voice("espeak-ng", f"en-us+m{i}") for i in range(1, 8)] + [
+        Voice("flite", "slt"),
+        Voice("flite", "rms", pitch_control=False),
+    ]
     texts = ["zero", "one", "go forward"]
     plan = plan_corpus(texts, voices, n_per_text=5, seed=11)
     assert plan == plan_corpus(texts, voices, n_per_text=5, seed=11)
-    assert [c.filename for c in plan] == [c.filename for c in plan_corpus(texts, voices, n_per_text=5, seed=11)]
+    assert [c.filename for c in plan] == [
+        c.filename for c in plan_corpus(texts, voices, n_per_text=5, seed=11)
+    ]
     assert plan != plan_corpus(texts, voices, n_per_text=5, seed=12)
     assert [c.text for c in plan] == [t for t in texts for _ in range(5)]
     assert len(set(plan)) == len(plan)
@@ -140,7 +162,9 @@ def test_a_failed_render_is_reported_in_one_line_and_left_out(quick_voices, tmp_
     planned_bad = sum(clip.voice == bogus for clip in plan_corpus(["up"], voices, n_per_text=4, seed=seed))
     assert 0 < planned_bad < 4, "pick a seed that plans both voices"
     reports: list[str] = []
-    manifest = generate_corpus(["up"], tmp_path, n_per_text=4, seed=seed, voices=voices, report=reports.append)
+    manifest = generate_corpus(
+        ["up"], tmp_path, n_per_text=4, seed=seed, voices=voices, report=reports.append
+    )
     rows = list(read_manifest(manifest))
     assert len(rows) == 4 - planned_bad and all(row["voice"] == good.name for row in rows)
     assert len(reports) == planned_bad

@@ -1,4 +1,5 @@
 """A tiny model trained on the real fixture clips: the loop learns, resumes exactly, and its bundle loads."""
+
 import json
 from pathlib import Path
 
@@ -16,7 +17,15 @@ MANIFEST = Path(__file__).parent / "data" / "manifest.jsonl"
 
 
 def _recipe(tmp_path, run="run", **train):
-    settings = {"epochs": 4, "batch_frames": 300, "lr": 0.01, "warmup_steps": 2, "seed": 7, "checkpoint_every": 3, **train}
+    settings = {
+        "epochs": 4,
+        "batch_frames": 300,
+        "lr": 0.01,
+        "warmup_steps": 2,
+        "seed": 7,
+        "checkpoint_every": 3,
+        **train,
+    }
     path = tmp_path / "tiny.yaml"
     path.write_text(
         "name: tiny\n"
@@ -119,7 +128,11 @@ def test_fine_tuning_starts_from_a_bundles_weights(tmp_path):
 
 def test_fine_tuning_refuses_a_bundle_with_other_dims(tmp_path):
     first = train(load_recipe(_recipe(tmp_path, "first", epochs=1)), log=lambda *_: None)
-    recipe = _recipe(tmp_path, "second", epochs=1, init_from=str(first)).read_text().replace("n_hidden: 16", "n_hidden: 24")
+    recipe = (
+        _recipe(tmp_path, "second", epochs=1, init_from=str(first))
+        .read_text()
+        .replace("n_hidden: 16", "n_hidden: 24")
+    )
     (tmp_path / "other.yaml").write_text(recipe)
     with pytest.raises(ValueError, match="dims"):
         train(load_recipe(tmp_path / "other.yaml"), log=lambda *_: None)
@@ -140,7 +153,10 @@ def test_a_filler_model_fine_tunes_from_a_bundle_without_it_and_never_outputs_th
     first = train(load_recipe(_recipe(tmp_path, "first", epochs=2)), log=lambda *_: None)
     # "zero" is outside this vocabulary: its clip is trained to the filler symbol.
     overrides = {"vocabulary": ["three", "seven"], "filler": "#"}
-    second = train(load_recipe(_recipe(tmp_path, "second", epochs=1, lr=0.0, init_from=str(first)), overrides), log=lambda *_: None)
+    second = train(
+        load_recipe(_recipe(tmp_path, "second", epochs=1, lr=0.0, init_from=str(first)), overrides),
+        log=lambda *_: None,
+    )
     old, new = load_bundle(first), load_bundle(second)
     assert "#" in new.tokenizer.symbols and "#" not in old.tokenizer.symbols and new.config["filler"] == "#"
     a, b = old.model.state_dict(), new.model.state_dict()
@@ -148,10 +164,17 @@ def test_a_filler_model_fine_tunes_from_a_bundle_without_it_and_never_outputs_th
     for name in a:
         expected = b[name][rows] if a[name].shape != b[name].shape else b[name]
         torch.testing.assert_close(a[name], expected, atol=1e-5, rtol=0)
-    assert len(new.config["language_model"]["bigram"]) == 4, "three, seven, the filler, and the utterance boundary"
+    assert len(new.config["language_model"]["bigram"]) == 4, (
+        "three, seven, the filler, and the utterance boundary"
+    )
     for decoder in ("greedy", "beam"):
-        result = evaluate(second, MANIFEST, tmp_path / f"eval-{decoder}", decode=DecodeOptions(method=decoder))
-        texts = [json.loads(line)["text"] for line in (tmp_path / f"eval-{decoder}" / "results.jsonl").read_text().splitlines()]
+        result = evaluate(
+            second, MANIFEST, tmp_path / f"eval-{decoder}", decode=DecodeOptions(method=decoder)
+        )
+        texts = [
+            json.loads(line)["text"]
+            for line in (tmp_path / f"eval-{decoder}" / "results.jsonl").read_text().splitlines()
+        ]
         assert all(word in ("three", "seven") for text in texts for word in text.split()), texts
         assert result["utterances"] == 2 and result["false_accept_rate"] >= 0.0
 
@@ -166,23 +189,53 @@ def test_two_ddp_processes_follow_the_single_process_losses(tmp_path):
     import sys
 
     # No dropout, no SpecAugment and no joins: the only randomness left would be the processes'.
-    settings = {"epochs": 20, "batch_frames": 400, "spec_augment": False, "loader_workers": 0, "checkpoint_every": 1000}
+    settings = {
+        "epochs": 20,
+        "batch_frames": 400,
+        "spec_augment": False,
+        "loader_workers": 0,
+        "checkpoint_every": 1000,
+    }
     single = _recipe(tmp_path, "single", **settings)
-    single.write_text(single.read_text().replace("dropout: 0.1", "dropout: 0.0").replace("join_probability: 0.3", "join_probability: 0.0"))
+    single.write_text(
+        single.read_text()
+        .replace("dropout: 0.1", "dropout: 0.0")
+        .replace("join_probability: 0.3", "join_probability: 0.0")
+    )
     train(load_recipe(single), max_steps=20, log=lambda *_: None)
 
     distributed = tmp_path / "ddp.yaml"
     distributed.write_text(single.read_text().replace(str(tmp_path / "single"), str(tmp_path / "ddp")))
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
-               "-m", "seqrec.pipelines.cli", "train", str(distributed), "--max-steps", "20"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--standalone",
+        "-m",
+        "seqrec.pipelines.cli",
+        "train",
+        str(distributed),
+        "--max-steps",
+        "20",
+    ]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "OMP_NUM_THREADS": "1"},
+    )
     # The head holds a failing rank's own message, the tail torchrun's summary of it.
     assert done.returncode == 0, done.stderr[:3000] + "\n...\n" + done.stderr[-1500:]
     one, two = _steps(tmp_path / "single"), _steps(tmp_path / "ddp")
     assert len(one) == len(two) == 20
     for step, (a, b) in enumerate(zip(one, two), 1):
         assert b == pytest.approx(a, rel=1e-4), f"step {step}: {a} alone, {b} with DDP"
-    assert done.stdout.strip().splitlines()[-1] == str(tmp_path / "ddp" / "best"), "rank 0 alone prints the bundle"
+    assert done.stdout.strip().splitlines()[-1] == str(tmp_path / "ddp" / "best"), (
+        "rank 0 alone prints the bundle"
+    )
 
 
 def test_speed_perturbation_adds_slower_and_faster_copies(tmp_path):
@@ -195,15 +248,20 @@ def test_speed_perturbation_adds_slower_and_faster_copies(tmp_path):
     n = len(plain)
     assert len(perturbed) == 3 * n and perturbed.texts == plain.texts * 3
     for i in range(n):
-        assert [len(a) for a in perturbed.arrays[i :: n]][0] == len(plain.arrays[i])
+        assert [len(a) for a in perturbed.arrays[i::n]][0] == len(plain.arrays[i])
         slower, faster = len(perturbed.arrays[n + i]), len(perturbed.arrays[2 * n + i])
-        assert slower == pytest.approx(len(plain.arrays[i]) / 0.9, abs=2) and faster == pytest.approx(len(plain.arrays[i]) / 1.1, abs=2)
+        assert slower == pytest.approx(len(plain.arrays[i]) / 0.9, abs=2) and faster == pytest.approx(
+            len(plain.arrays[i]) / 1.1, abs=2
+        )
 
 
 def test_fine_tuning_refuses_a_bundle_trained_on_other_features(tmp_path):
     """A 16 kHz recipe cannot start from 8 kHz weights: the dims agree, the numbers do not."""
     first = train(load_recipe(_recipe(tmp_path, "first", epochs=1)), log=lambda *_: None)
-    recipe = load_recipe(_recipe(tmp_path, "second", epochs=1, init_from=str(first)), {"features.sample_rate": 16000, "features.fmax": 8000})
+    recipe = load_recipe(
+        _recipe(tmp_path, "second", epochs=1, init_from=str(first)),
+        {"features.sample_rate": 16000, "features.fmax": 8000},
+    )
     assert recipe.features.sample_rate == 16000 and recipe.features.n_mfcc == 13
     with pytest.raises(ValueError, match="features"):
         train(recipe, log=lambda *_: None)

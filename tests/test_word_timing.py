@@ -10,7 +10,9 @@ def _bursts(spans, seconds=2.0, seed=0):
     rng = np.random.default_rng(seed)
     audio = 1e-4 * rng.standard_normal(int(seconds * RATE))
     for start, end in spans:
-        audio[int(start * RATE) : int(end * RATE)] += 0.3 * rng.standard_normal(int(end * RATE) - int(start * RATE))
+        audio[int(start * RATE) : int(end * RATE)] += 0.3 * rng.standard_normal(
+            int(end * RATE) - int(start * RATE)
+        )
     return audio.astype(np.float32)
 
 
@@ -46,7 +48,12 @@ def test_a_rejected_word_keeps_its_stretch_from_the_next_word():
     from seqrec.pipelines.speech import AlignWordTimes
 
     decoded = [{**w, "kept": kept} for w, kept in zip(_words("#", "go"), (False, True))]
-    sample = {"audio": _bursts([(0.3, 0.6), (1.0, 1.4)]), "sample_rate": RATE, "words": _words("go"), "decoded_words": decoded}
+    sample = {
+        "audio": _bursts([(0.3, 0.6), (1.0, 1.4)]),
+        "sample_rate": RATE,
+        "words": _words("go"),
+        "decoded_words": decoded,
+    }
     (go,) = AlignWordTimes().process(sample)["words"]
     assert go["word"] == "go" and "kept" not in go
     assert abs(go["start"] - 1.0) < 0.03, "the filler's stretch (0.3-0.6 s) is not the kept word's"
