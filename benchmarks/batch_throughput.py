@@ -32,7 +32,7 @@ import soundfile
 
 ROOT = Path(__file__).resolve().parent.parent
 SEQREC = Path(sys.executable).with_name("seqrec")
-DIGIT_WORDS = "zero one two three four five six seven eight nine".split()
+DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 ENGINES = {
     "local_1_worker": ["--workers", "1"],
     "local_2_workers": ["--workers", "2"],

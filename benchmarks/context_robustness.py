@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 from long_audio import write_joined  # this script's folder is on sys.path when it runs
+
 from seqrec.features import load_audio
 from seqrec.models import DEFAULT_SPEECH_MODEL
 from seqrec.pipelines import Transcriber

@@ -58,12 +58,15 @@ started = time.perf_counter()
 record = next(transcriber.transcribe_paths([sys.argv[2]]))
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"record": record, "seconds": seconds, "rss_after_model_load_mb": baseline, "peak_rss_mb": peak}))
+print(json.dumps(
+    {"record": record, "seconds": seconds, "rss_after_model_load_mb": baseline, "peak_rss_mb": peak}
+))
 """
 
 
 def clip_rows(manifests: list[Path]) -> list[dict]:
-    """Rows with ``audio_filepath`` (absolute) and ``text``: the given manifests, the default ones, or tests/data."""
+    """Rows with ``audio_filepath`` (absolute) and ``text``: the given manifests, the default ones,
+    or tests/data."""
     manifests = (
         manifests or [m for m in DEFAULT_MANIFESTS if m.is_file()] or [ROOT / "tests/data/manifest.jsonl"]
     )

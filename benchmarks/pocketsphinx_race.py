@@ -1,6 +1,7 @@
 """seqrec against PocketSphinx 5 on the same clips, in one run: WER, steady-state speed, start-up.
 
-    python benchmarks/pocketsphinx_race.py [MANIFEST ...] [--model NAME|PATH] [--limit N] [--repeat 1] [--out FILE]
+    python benchmarks/pocketsphinx_race.py [MANIFEST ...] [--model NAME|PATH] [--limit N] [--repeat 1]
+        [--out FILE]
 
 Needs ``pip install 'seqrec[bench]'`` (pocketsphinx>=5; its wheel carries the en-us acoustic model,
 CMUdict and the en-us trigram LM). Default input: the Speech Commands test manifest that
@@ -152,7 +153,10 @@ class PocketSphinxSystem:
             self.startup_body += (
                 f"\nd.add_jsgf_string('vocabulary', {grammar!r})\nd.activate_search('vocabulary')"
             )
-            self.how = f"Decoder(samprate={PS_SAMPLE_RATE}, lm=None) + add_jsgf_string + activate_search: {grammar.splitlines()[-1]}"
+            self.how = (
+                f"Decoder(samprate={PS_SAMPLE_RATE}, lm=None) + add_jsgf_string + activate_search: "
+                f"{grammar.splitlines()[-1]}"
+            )
 
     def transcribe(self, clips: list[Clip]) -> list[str]:
         texts = []

@@ -1,6 +1,7 @@
 """Live transcription latency: a recording played in real time through ``seqrec transcribe --stream-file``.
 
-    python benchmarks/stream_latency.py [MANIFEST ...] [--seconds 120] [--speed 1] [--model NAME|PATH] [--seed 0]
+    python benchmarks/stream_latency.py [MANIFEST ...] [--seconds 120] [--speed 1] [--model NAME|PATH]
+        [--seed 0]
 
 The recording is built as benchmarks/long_audio.py builds its file (real test clips joined with
 pauses of low noise). The command runs in a fresh process, exactly as a user runs it, so the
@@ -23,13 +24,12 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from long_audio import clip_rows, write_joined  # beside this script
 
 from seqrec.features import VadConfig
 from seqrec.models import DEFAULT_SPEECH_MODEL
 from seqrec.pipelines.metrics import error_rates
 from seqrec.pipelines.utterances import LIVE_BLOCK_SECONDS
-
-from long_audio import clip_rows, write_joined  # beside this script
 
 
 def main() -> int:

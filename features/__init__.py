@@ -7,7 +7,6 @@ first use, so ``import seqrec.features`` stays light for the audio side and for 
 import importlib
 from typing import TYPE_CHECKING
 
-from .augment import AudioAugmentConfig, augment_audio, coloured_noise
 from .audio import (
     AUDIO_EXTENSIONS,
     MAX_SECONDS,
@@ -21,6 +20,7 @@ from .audio import (
     resample_stream,
     stream_audio,
 )
+from .augment import AudioAugmentConfig, augment_audio, coloured_noise
 from .errors import InputError
 from .hand_layout import HAND_SIDES, MIDDLE_MCP, N_COORDS, N_HAND_LANDMARKS, N_HANDS, WRIST
 from .landmark_augment import LandmarkAugmentConfig, augment_landmarks, hold_pose
@@ -69,35 +69,49 @@ def __getattr__(name: str):
     return value
 
 
+# Includes the lazy names (``_LAZY``), spelled out so that tools can read them.
 __all__ = [
-    *_LAZY,
+    "AUDIO_EXTENSIONS",
+    "HAND_MODEL_SHA256",
     "HAND_SIDES",
-    "LandmarkAugmentConfig",
-    "LandmarkFeatures",
-    "augment_landmarks",
-    "hold_pose",
+    "IMAGE_EXTENSIONS",
+    "MAX_SECONDS",
+    "MAX_SIDE",
+    "MAX_STREAM_SECONDS",
     "MIDDLE_MCP",
+    "MIN_SIDE",
     "N_COORDS",
     "N_HANDS",
     "N_HAND_LANDMARKS",
+    "SAMPLE_RATE",
+    "VIDEO_EXTENSIONS",
     "WRIST",
     "AudioAugmentConfig",
-    "augment_audio",
-    "coloured_noise",
-    "AUDIO_EXTENSIONS",
-    "MAX_SECONDS",
-    "MAX_STREAM_SECONDS",
-    "SAMPLE_RATE",
+    "FrameSource",
+    "HandLandmarks",
+    "HandLandmarksConfig",
+    "HandTracker",
+    "Hands",
     "InputError",
+    "LandmarkAugmentConfig",
+    "LandmarkFeatures",
+    "ModelFileError",
     "SpectralConfig",
     "StreamingSegmenter",
     "Utterance",
     "VadConfig",
+    "as_rgb8",
     "audio_duration",
+    "augment_audio",
+    "augment_landmarks",
     "cmvn",
+    "coloured_noise",
     "find_audio_files",
+    "hold_pose",
     "is_silent",
     "load_audio",
+    "load_hand_model",
+    "read_image",
     "resample",
     "resample_stream",
     "spectral_features",

@@ -29,7 +29,26 @@ SILENCE_FLOOR_DB = -60.0
 
 # Extensions a folder is searched for. Anything else passed explicitly is still tried.
 AUDIO_EXTENSIONS = frozenset(
-    ".wav .flac .ogg .oga .opus .mp3 .aiff .aif .au .caf .w64 .rf64 .m4a .mp4 .aac .webm .mkv .wma".split()
+    [
+        ".wav",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".mp3",
+        ".aiff",
+        ".aif",
+        ".au",
+        ".caf",
+        ".w64",
+        ".rf64",
+        ".m4a",
+        ".mp4",
+        ".aac",
+        ".webm",
+        ".mkv",
+        ".wma",
+    ]
 )
 # soxr's filter for whole clips and streamed blocks alike: librosa's default, "soxr_hq".
 RESAMPLE_QUALITY = "HQ"
@@ -167,7 +186,8 @@ class _Source:
     max_seconds: float
 
     def chunks(self, frames: int) -> Iterator[np.ndarray]:
-        """Mono float32 at the file's own rate: ``frames`` samples at a time (libsndfile), or codec frames (PyAV)."""
+        """Mono float32 at the file's own rate: ``frames`` samples at a time (libsndfile), or codec
+        frames (PyAV)."""
         total = 0
         for chunk in self._decode(frames):
             if not np.isfinite(chunk).all():

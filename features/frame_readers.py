@@ -17,10 +17,14 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .frames import CAMERA_LOST_SECONDS
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 Frame = tuple[float, np.ndarray]  # (seconds, picture), as FrameSource yields them
 
@@ -51,7 +55,7 @@ class NewestFrame:
         self._stopping = False
         self._thread = threading.Thread(target=self._read_all, name="seqrec-newest-frame", daemon=True)
 
-    def start(self) -> NewestFrame:
+    def start(self) -> Self:
         if not self._thread.is_alive() and not self._finished:
             self._thread.start()
         return self
@@ -67,7 +71,8 @@ class NewestFrame:
                     self._newest = frame
                     self.read += 1
                     self._condition.notify()
-        except Exception as error:  # raised again on the consumer's thread, where it can be handled
+        except Exception as error:  # noqa: BLE001 - handed over to the consumer, not swallowed
+            # Raised again on the consumer's thread, where it can be handled.
             with self._condition:
                 self._error = error
         finally:
@@ -95,7 +100,7 @@ class NewestFrame:
         if self._thread.is_alive():
             self._thread.join(timeout=CAMERA_LOST_SECONDS + 1.0)
 
-    def __enter__(self) -> NewestFrame:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -149,7 +154,7 @@ def read_ahead(source: Iterable[Frame], frames: int = READ_AHEAD_FRAMES) -> Iter
                 if not hand_over(item):
                     return
             hand_over(end)
-        except Exception as error:  # raised again on the consumer's thread
+        except Exception as error:  # noqa: BLE001 - raised again on the consumer's thread
             hand_over(error)
 
     reader = threading.Thread(target=read_all, name="seqrec-read-ahead", daemon=True)

@@ -12,15 +12,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from .errors import InputError
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 # Extensions a folder is searched for; anything else named explicitly is still tried.
-IMAGE_EXTENSIONS = frozenset(".jpg .jpeg .png .bmp .webp .tif .tiff".split())
-VIDEO_EXTENSIONS = frozenset(".mp4 .m4v .mov .avi .mkv .webm .mpg .mpeg .wmv".split())
+IMAGE_EXTENSIONS = frozenset([".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"])
+VIDEO_EXTENSIONS = frozenset([".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"])
 
 # A camera that delivers no frame for this long is gone (unplugged, or taken by another program).
 CAMERA_LOST_SECONDS = 2.0
@@ -201,13 +205,14 @@ class FrameSource:
             raise InputError(self.name, f"the camera opened but delivered no frame in {self.lost_after:g} s")
         raise InputError(
             self.name,
-            f"the camera stopped delivering frames ({self.lost_after:g} s without one): unplugged or taken by another program?",
+            f"the camera stopped delivering frames ({self.lost_after:g} s without one): "
+            "unplugged or taken by another program?",
         )
 
     def close(self) -> None:
         self._capture.release()
 
-    def __enter__(self) -> FrameSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -41,6 +42,9 @@ import numpy as np
 from .errors import InputError
 from .frames import as_rgb8, read_image
 from .hand_layout import HAND_SIDES, N_COORDS, N_HAND_LANDMARKS, N_HANDS
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 # MediaPipe HandLandmarker (full), float16, version 1: see NOTICE and features/assets.
 HAND_MODEL_FILE = "assets/hand_landmarker.task"
@@ -208,7 +212,7 @@ class HandLandmarks:
             self._finalizer()
         self._landmarker = self._finalizer = None
 
-    def __enter__(self) -> HandLandmarks:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -256,7 +260,7 @@ class HandTracker:
     def close(self) -> None:
         self._finalizer()
 
-    def __enter__(self) -> HandTracker:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -343,7 +347,9 @@ def _to_hands(result, image_size: tuple[int, int], timestamp: float | None = Non
     present = np.zeros(N_HANDS, bool)
     score = np.zeros(N_HANDS, np.float32)
     handedness: list[str | None] = [None] * N_HANDS
-    found = sorted(zip(result.handedness, result.hand_landmarks), key=lambda hand: -hand[0][0].score)
+    found = sorted(
+        zip(result.handedness, result.hand_landmarks, strict=False), key=lambda hand: -hand[0][0].score
+    )
     for categories, points in found[:N_HANDS]:
         label = categories[0].category_name.lower()
         slot, sure = HAND_SIDES.index(label), categories[0].score

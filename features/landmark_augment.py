@@ -73,7 +73,7 @@ def augment_landmarks(
     points[..., 1] /= aspect  # into the units of x, where turning a hand keeps its shape
     if config.time_warp and len(points) > 1:
         speed = 1.0 + rng.uniform(-config.time_warp, config.time_warp)
-        n_out = max(1, int(round(len(points) / speed)))
+        n_out = max(1, round(len(points) / speed))
         source = np.minimum(np.round(np.arange(n_out) * speed).astype(int), len(points) - 1)
         points, present = points[source], present[source]
     if config.mirror and rng.random() < config.mirror:

@@ -97,7 +97,8 @@ class LandmarkFeatures:
         present = np.asarray(present, bool)
         if landmarks.ndim != 4 or landmarks.shape[1:] != (N_HANDS, N_HAND_LANDMARKS, N_COORDS):
             raise ValueError(
-                f"landmarks must be [T, {N_HANDS}, {N_HAND_LANDMARKS}, {N_COORDS}], not {list(landmarks.shape)}"
+                f"landmarks must be [T, {N_HANDS}, {N_HAND_LANDMARKS}, {N_COORDS}], "
+                f"not {list(landmarks.shape)}"
             )
         if present.shape != landmarks.shape[:2]:
             raise ValueError(

@@ -93,7 +93,7 @@ def spectral_features_batch(audios: list[np.ndarray], config: SpectralConfig) ->
             for start in range(0, len(indices), per_group):
                 group = indices[start : start + per_group]
                 stacked = np.stack([np.asarray(audios[i], dtype=np.float32) for i in group])
-                for i, features in zip(group, _features(stacked, config)):
+                for i, features in zip(group, _features(stacked, config), strict=True):
                     results[i] = features
     return results
 

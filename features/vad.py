@@ -118,7 +118,8 @@ class StreamingSegmenter:
         return found
 
     def flush(self) -> list[Utterance]:
-        """The end of the stream: the utterance still open, if it is long enough. The segmenter is then spent."""
+        """The end of the stream: the utterance still open, if it is long enough. The segmenter is
+        then spent."""
         found = self._decide()
         if self._start is not None:
             end = min((self._last_speech + 1 + self._padding) * self.frame, self._samples_in)
@@ -144,7 +145,10 @@ class StreamingSegmenter:
         onset, offset = self.config.onset_db, self.config.offset_db
         found = []
         for f, level, floor in zip(
-            range(self._frames_done, self._frames_done + n_new), levels.tolist(), floors.tolist()
+            range(self._frames_done, self._frames_done + n_new),
+            levels.tolist(),
+            floors.tolist(),
+            strict=False,
         ):
             self._speaking = level > floor + (offset if self._speaking else onset)
             if self._start is None:

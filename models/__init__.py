@@ -13,8 +13,8 @@ from .bundle import (
 )
 from .ctc_decoding import TokenSpan, greedy_decode, spans_to_words
 from .encoder import BiLSTMEncoder, EncoderDims
-from .lexicon_decoding import DecodeOptions, LexiconBeamDecoder, lexicon_words, word_bigram
 from .heads import ClassifierHead, CTCHead
+from .lexicon_decoding import DecodeOptions, LexiconBeamDecoder, lexicon_words, word_bigram
 from .sequence_model import HeadDims, ModelDims, SequenceModel
 from .tokenizer import CharTokenizer, normalize_text
 
@@ -23,12 +23,12 @@ __all__ = [
     "BiLSTMEncoder",
     "BundleError",
     "CTCHead",
-    "ClassifierHead",
     "CharTokenizer",
+    "ClassifierHead",
     "DecodeOptions",
-    "LexiconBeamDecoder",
     "EncoderDims",
     "HeadDims",
+    "LexiconBeamDecoder",
     "ModelBundle",
     "ModelDims",
     "SequenceModel",

@@ -54,7 +54,8 @@ def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
     if str(name_or_path) in bundled_model_names():
         return PRETRAINED_DIR / str(name_or_path)
     raise BundleError(
-        f"{name_or_path}: not a model folder nor a bundled model (bundled: {', '.join(bundled_model_names()) or 'none'})"
+        f"{name_or_path}: not a model folder nor a bundled model "
+        f"(bundled: {', '.join(bundled_model_names()) or 'none'})"
     )
 
 
@@ -106,7 +107,8 @@ def save_bundle(path: str | os.PathLike, model: SequenceModel, config: dict) -> 
 
 
 def copy_bundle(source: str | os.PathLike, target: str | os.PathLike, config: dict) -> Path:
-    """Copy ``source``'s weights to ``target`` with ``config`` (e.g. with figures added); the copy must load."""
+    """Copy ``source``'s weights to ``target`` with ``config`` (e.g. with figures added); the copy
+    must load."""
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(source) / WEIGHTS_FILE, target / WEIGHTS_FILE)

@@ -51,7 +51,7 @@ def path_spans(path: np.ndarray, path_log_probs: np.ndarray) -> list[TokenSpan]:
     run_ends = np.r_[run_starts[1:], len(path)]
     return [
         TokenSpan(int(path[start]), int(start), int(end), float(np.exp(path_log_probs[start:end].max())))
-        for start, end in zip(run_starts, run_ends)
+        for start, end in zip(run_starts, run_ends, strict=True)
         if path[start] != 0
     ]
 

@@ -49,7 +49,7 @@ def word_bigram(texts: Iterable[str], vocabulary: list[str], smoothing: float = 
     counts = Counter()
     for text in texts:
         words = [index[w] for w in normalize_text(text).split() if w in index]
-        for history, word in zip([boundary, *words], [*words, boundary]):
+        for history, word in zip([boundary, *words], [*words, boundary], strict=True):
             counts[history, word] += 1
     table = np.full((boundary + 1, boundary + 1), smoothing)
     for (history, word), count in counts.items():

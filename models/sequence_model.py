@@ -27,7 +27,7 @@ class ModelDims:
     heads: dict[str, HeadDims] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ModelDims":
+    def from_dict(cls, data: dict) -> ModelDims:
         return cls(
             encoder=EncoderDims(**data["encoder"]),
             heads={name: HeadDims(**head) for name, head in data["heads"].items()},

@@ -21,7 +21,7 @@ class CharTokenizer:
         self._ids = {symbol: i for i, symbol in enumerate(symbols)}
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> "CharTokenizer":
+    def from_texts(cls, texts: Iterable[str]) -> CharTokenizer:
         chars = {char for text in texts for char in normalize_text(text)}
         chars.add(WORD_SEPARATOR)
         return cls(sorted(chars))

@@ -196,9 +196,8 @@ def _start_worker(task: BatchTask, options: TaskOptions) -> None:
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         _runner = TaskRunner(task, options)
-    except (
-        Exception
-    ) as error:  # raised again with the first batch, in the job's process, where it can be reported
+    except Exception as error:  # noqa: BLE001 - kept for the job to report, not swallowed
+        # Raised again with the first batch, in the job's process, where it can be reported.
         _startup_error = error
 
 
@@ -245,7 +244,8 @@ def run_local(
         pools_without_results = 0 if results else pools_without_results + 1
         if pools_without_results == MAX_POOLS_WITHOUT_RESULTS:
             raise RuntimeError(
-                f"the worker processes died {pools_without_results} times before finishing a batch; see the errors above"
+                f"the worker processes died {pools_without_results} times before finishing a batch; "
+                "see the errors above"
             )
 
 
@@ -368,8 +368,11 @@ def summarize(
 def summary_text(summary: dict, path: Path) -> str:
     """The summary in a few lines for stderr."""
     lines = [
-        f"seqrec batch {summary['task']}: {summary['items']} inputs, {summary['succeeded']} ok, {summary['failed']} failed"
-        f" ({summary['processed']} run now, {summary['done_before']} done before)"
+        (
+            f"seqrec batch {summary['task']}: {summary['items']} inputs, "
+            f"{summary['succeeded']} ok, {summary['failed']} failed"
+            f" ({summary['processed']} run now, {summary['done_before']} done before)"
+        )
     ]
     timing = summary["timing"]
     if "startup_seconds" in timing:

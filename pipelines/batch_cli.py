@@ -13,16 +13,17 @@ def add_batch_parser(commands) -> None:
     p = commands.add_parser(
         "batch",
         help="run a task over many inputs, resumably (transcribe, features, gestures)",
-        description="Run TASK over every input of PATH. Rerunning the same command after a crash or a kill skips "
-        "the inputs already in OUT and does the rest. Exit code 0: all succeeded; 1: some failed; 2: usage error.",
+        description="Run TASK over every input of PATH. Rerunning the same command after a crash or a "
+        "kill skips the inputs already in OUT and does the rest. Exit code 0: all succeeded; 1: some "
+        "failed; 2: usage error.",
     )
     p.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=f"one of: {', '.join(sorted(TASKS))}")
     p.add_argument(
         "--input",
         required=True,
         metavar="PATH",
-        help="a JSON-Lines manifest, a folder (searched recursively), a LibriSpeech-style tree, a Kaggle ISLR or "
-        "ASL-Fingerspelling CSV, or one file",
+        help="a JSON-Lines manifest, a folder (searched recursively), a LibriSpeech-style tree, a Kaggle "
+        "ISLR or ASL-Fingerspelling CSV, or one file",
     )
     p.add_argument(
         "--output",

@@ -137,7 +137,8 @@ def read_folder(folder: Path, reads: tuple[str, ...]) -> list[BatchItem]:
 
 
 def read_librispeech(root: Path) -> list[BatchItem]:
-    """Utterances of every ``*.trans.txt`` below ``root``; each names ``ID.flac`` (or another audio file) beside it."""
+    """Utterances of every ``*.trans.txt`` below ``root``; each names ``ID.flac`` (or another audio
+    file) beside it."""
     from seqrec.features import AUDIO_EXTENSIONS
 
     items = []
@@ -159,14 +160,16 @@ def read_librispeech(root: Path) -> list[BatchItem]:
 
 
 def read_kaggle_csv(table: Path) -> list[BatchItem]:
-    """A Kaggle ISLR or ASL-Fingerspelling CSV: one item per ``sequence_id``, its parquet resolved beside the CSV."""
+    """A Kaggle ISLR or ASL-Fingerspelling CSV: one item per ``sequence_id``, its parquet resolved
+    beside the CSV."""
     root = table.resolve().parent
     with table.open(newline="", encoding="utf-8") as lines:
         reader = csv.DictReader(lines)
         columns = reader.fieldnames or []
         if "path" not in columns or "sequence_id" not in columns:
             raise UsageError(
-                f"{table}: a Kaggle ISLR or ASL-Fingerspelling CSV has columns path and sequence_id (this one: {columns})"
+                f"{table}: a Kaggle ISLR or ASL-Fingerspelling CSV has columns path and sequence_id "
+                f"(this one: {columns})"
             )
         reference = next((column for column in KAGGLE_REFERENCE_COLUMNS if column in columns), None)
         items = []
@@ -216,6 +219,7 @@ def _check_unique_ids(source: Path, items: list[BatchItem]) -> None:
     for item in items:
         if item.id in seen:
             raise UsageError(
-                f"{source}: id {item.id!r} appears more than once; results are resumed by id, so ids must be unique"
+                f"{source}: id {item.id!r} appears more than once; "
+                "results are resumed by id, so ids must be unique"
             )
         seen.add(item.id)

@@ -90,6 +90,6 @@ def run_on_ray(
             num_cpus=1,
         )
         for batch in results.iter_batches(batch_size=None, batch_format="numpy"):
-            yield [decode_row(text, array) for text, array in zip(batch["row"], batch["array"])]
+            yield [decode_row(text, array) for text, array in zip(batch["row"], batch["array"], strict=True)]
     finally:
         ray.shutdown()

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .device import UsageError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 try:
     import fcntl
@@ -33,7 +37,7 @@ class ResultLog:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "ab+")  # held for the job, closed by close()
+            self._file = open(self.path, "ab+")  # noqa: SIM115 - held for the job, closed by close()
         except OSError as error:
             raise UsageError(f"{self.path}: cannot write results here ({error.strerror or error})") from None
         try:
@@ -65,7 +69,7 @@ class ResultLog:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> ResultLog:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -76,7 +80,7 @@ class ResultLog:
         # the two whole. It is locked before the rename, so the lock never lapses.
         self.rows = {key: row for key, row in self.rows.items() if "error" not in row}
         tmp = self.path.with_name(self.path.name + ".tmp")
-        rewritten = open(tmp, "wb+")  # becomes self._file
+        rewritten = open(tmp, "wb+")  # noqa: SIM115 - becomes self._file, held for the job
         try:
             _lock(rewritten, tmp)
             rewritten.write(

@@ -118,12 +118,13 @@ class TaskRunner:
         started = time.perf_counter()
         try:
             results = self.run_items(items)
-        except Exception as error:  # a bug or a library's surprise on one input: not the job's end
+        except Exception as error:  # noqa: BLE001 - one bad input must not stop the batch
+            # A bug or a library's surprise on one input: not the job's end.
             if len(items) > 1:
                 return [row for item in items for row in self([item])]
             results = [{"error": f"unexpected {type(error).__name__}: {' '.join(str(error).split())}"}]
         seconds = (time.perf_counter() - started) / max(1, len(items))
-        return [result_row(item, fields, seconds) for item, fields in zip(items, results)]
+        return [result_row(item, fields, seconds) for item, fields in zip(items, results, strict=False)]
 
 
 def result_row(item: BatchItem, fields: dict, seconds: float) -> dict:
@@ -138,7 +139,8 @@ def result_row(item: BatchItem, fields: dict, seconds: float) -> dict:
 
 
 def encode_row(row: dict) -> tuple[str, bytes]:
-    """A row as JSON plus its array (``.npy`` bytes, empty when none), for engines that ship rows between processes as data."""
+    """A row as JSON plus its array (``.npy`` bytes, empty when none), for engines that ship rows
+    between processes as data."""
     if ARRAY_FIELD not in row:
         return json.dumps(row, ensure_ascii=False), b""
     buffer = io.BytesIO()
@@ -242,7 +244,8 @@ def _prepare_features(options: TaskOptions) -> TaskOptions:
 
 @register_task("features", reads=("audio",), prepare=_prepare_features, writes_features=True)
 def load_feature_extractor(options: TaskOptions) -> ItemsFunction:
-    """Audio -> spectral features [T, D] (float16), ``frames`` and ``duration``: exactly what training computes from audio."""
+    """Audio -> spectral features [T, D] (float16), ``frames`` and ``duration``: exactly what training
+    computes from audio."""
     from seqrec.features import SpectralConfig
 
     from .speech import LoadAudio, SpectralFeatures

@@ -99,7 +99,8 @@ def _check_feature_settings(manifest: Path, rows: list[dict], config: SpectralCo
     stored = read_settings(manifest.parent)
     if stored is not None and stored.get("features") != config.to_dict():
         raise ValueError(
-            f"{manifest}: its features were computed with other settings ({manifest.parent / SETTINGS_FILE}) than the recipe's"
+            f"{manifest}: its features were computed with other settings "
+            f"({manifest.parent / SETTINGS_FILE}) than the recipe's"
         )
 
 

@@ -23,7 +23,7 @@ class Distributed:
     world_size: int = 1
 
     @classmethod
-    def from_environment(cls, device: torch.device) -> "Distributed":
+    def from_environment(cls, device: torch.device) -> Distributed:
         """Join the process group torchrun describes (gloo on the CPU, nccl on CUDA), if any."""
         world_size = int(os.environ.get("WORLD_SIZE", "1"))
         if world_size == 1:

@@ -1,4 +1,5 @@
-"""Scoring a model on a manifest: per-item results and corpus metrics (WER, CER, rejection, timing) as JSON."""
+"""Scoring a model on a manifest: per-item results and corpus metrics (WER, CER, rejection, timing)
+as JSON."""
 
 from __future__ import annotations
 
@@ -40,13 +41,15 @@ def evaluate(
     vocabulary = tuple(transcriber.bundle.config.get("vocabulary") or ())
     started = time.perf_counter()
     results = []
-    for row, result in zip(rows, transcriber.transcribe_paths(row["audio_filepath"] for row in rows)):
+    for row, result in zip(
+        rows, transcriber.transcribe_paths(row["audio_filepath"] for row in rows), strict=False
+    ):
         reference = normalize_text(row["text"])
         results.append(
             {**result, "reference": keep_vocabulary(reference, vocabulary) if vocabulary else reference}
         )
     seconds = time.perf_counter() - started
-    scored = [(row, r) for row, r in zip(rows, results) if "error" not in r]
+    scored = [(row, r) for row, r in zip(rows, results, strict=False) if "error" not in r]
     metrics = {
         **closed_vocabulary_rates([r["reference"] for _, r in scored], [r["text"] for _, r in scored]),
         "errors": len(results) - len(scored),

@@ -22,11 +22,15 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .batch_results import ResultLog
 from .device import UsageError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 INDEX_FILE = "index.jsonl"
 ERRORS_FILE = "errors.jsonl"
@@ -99,7 +103,7 @@ class FeatureShards:
             self.index.close()
             self.errors.close()
 
-    def __enter__(self) -> FeatureShards:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -116,7 +120,8 @@ class FeatureShards:
         self._pending, self._next_shard = [], self._next_shard + 1
 
     def _remove_unindexed_shards(self) -> int:
-        """Delete shards no index row names (written by a job killed before its rows); the next shard's number."""
+        """Delete shards no index row names (written by a job killed before its rows); the next
+        shard's number."""
         named = {Path(row["features_filepath"]).name for row in self.index.rows.values()}
         numbers = [-1]
         for path in (self.folder / SHARDS_DIR).iterdir():
@@ -155,7 +160,8 @@ def _check_settings(folder: Path, settings: dict) -> None:
     if stored is not None:
         if stored != settings:
             raise UsageError(
-                f"{folder}: holds features computed with other settings ({SETTINGS_FILE}); write to another folder"
+                f"{folder}: holds features computed with other settings ({SETTINGS_FILE}); "
+                "write to another folder"
             )
         return
     path = folder / SETTINGS_FILE

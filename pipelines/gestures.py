@@ -56,7 +56,8 @@ class GestureModel:
         config = self.bundle.config
         if config.get("modality") != "hands":
             raise BundleError(
-                f"{model if bundle is None else self.bundle.path}: a model for {config.get('modality', 'speech')}, not for hands"
+                f"{model if bundle is None else self.bundle.path}: "
+                f"a model for {config.get('modality', 'speech')}, not for hands"
             )
         self.features = LandmarkFeatures(**config["features"])
         self.window = WindowConfig(**config.get("window", {}))
@@ -107,13 +108,14 @@ class GestureModel:
             if head.kind == "classifier":
                 results[head.name] = list(np.exp(values))
             else:
-                results[head.name] = [v[:n] for v, n in zip(values, out_lengths.tolist())]
+                results[head.name] = [v[:n] for v, n in zip(values, out_lengths.tolist(), strict=True)]
         return results
 
     def probabilities(
         self, sequences: Sequence[HandSequence], batch_size: int = 256
     ) -> list[dict[str, np.ndarray]]:
-        """Each sequence's probabilities per classifier head, run through the model ``batch_size`` at a time."""
+        """Each sequence's probabilities per classifier head, run through the model ``batch_size`` at
+        a time."""
         results: list[dict[str, np.ndarray]] = []
         for start in range(0, len(sequences), batch_size):
             chunk = sequences[start : start + batch_size]
@@ -131,7 +133,9 @@ class GestureModel:
             {h.name: (NO_LABEL, 0.0) for h in self.classifier_heads} for _ in sequences
         ]
         seen = [i for i, s in enumerate(sequences) if s.found]
-        for i, probabilities in zip(seen, self.probabilities([sequences[i] for i in seen], batch_size)):
+        for i, probabilities in zip(
+            seen, self.probabilities([sequences[i] for i in seen], batch_size), strict=True
+        ):
             for head in self.classifier_heads:
                 best = int(probabilities[head.name].argmax())
                 results[i][head.name] = (head.labels[best], float(probabilities[head.name][best]))
@@ -303,7 +307,9 @@ def window_probabilities(
     without a hand in its last frame (no hand in view now)."""
     results: list[dict[str, np.ndarray] | None] = [None] * len(windows)
     seen = [i for i, window in enumerate(windows) if window.present[-1].any()]
-    for i, probabilities in zip(seen, model.probabilities([windows[i] for i in seen], batch_size)):
+    for i, probabilities in zip(
+        seen, model.probabilities([windows[i] for i in seen], batch_size), strict=True
+    ):
         results[i] = probabilities
     return results
 

@@ -32,8 +32,9 @@ def add_gestures_parser(commands) -> None:
     p = commands.add_parser(
         "gestures",
         help="recognise hand gestures and signs in photos, videos, or live from a camera",
-        description="Label hand gestures and signs from MediaPipe hand landmarks. PATH: one result per photo or video. "
-        "--camera N: live, an event per label change, and a window where a display is available (q or Esc quits).",
+        description="Label hand gestures and signs from MediaPipe hand landmarks. PATH: one result per "
+        "photo or video. --camera N: live, an event per label change, and a window where a display is "
+        "available (q or Esc quits).",
     )
     p.add_argument(
         "paths", nargs="*", metavar="PATH", help="images, videos, or folders of them (searched recursively)"
@@ -65,7 +66,8 @@ def add_gestures_parser(commands) -> None:
     live.add_argument(
         "--window",
         action=argparse.BooleanOptionalAction,
-        help="show the frames with hands, labels, history and frame rate (default: when a display is available)",
+        help="show the frames with hands, labels, history and frame rate "
+        "(default: when a display is available)",
     )
     still = p.add_argument_group("still of the live view")
     still.add_argument(
@@ -218,7 +220,8 @@ def _recognize_live(args: argparse.Namespace, model, landmarks) -> int:
             write_jsonl_line({"path": source_name, "error": error.reason}, sys.stdout)
         return EXIT_SOME_FAILED
     print(
-        f"seqrec: {source_name}: {stats.processed} frames processed in {stats.seconds:.1f} s ({stats.fps:.1f} fps), "
+        f"seqrec: {source_name}: {stats.processed} frames processed in {stats.seconds:.1f} s "
+        f"({stats.fps:.1f} fps), "
         f"{stats.dropped} of {stats.read} dropped to keep up",
         file=sys.stderr,
     )

@@ -65,7 +65,8 @@ def digit_photo_rows(dataset: Path, split_file: Path) -> dict[str, list[dict]]:
         split_file.write_text(
             json.dumps(
                 {
-                    "rule": "students (runs of consecutive IMG numbers, digits 0-9 rising) dealt 70/15/15 with seed 0",
+                    "rule": "students (runs of consecutive IMG numbers, digits 0-9 rising) "
+                    "dealt 70/15/15 with seed 0",
                     "students": len(students),
                     **split,
                 },
@@ -108,10 +109,10 @@ def kinivi_sets(kinivi: Path, seed: int = 0) -> dict[str, list[HandSequence]]:
     track_split = kinivi_blocks(len(all_tracks), np.array([t.labels["motion"] for t in all_tracks]))
     sets = {}
     for split in SPLITS:
-        split_poses = [p for p, s in zip(poses, pose_split) if s == split]
+        split_poses = [p for p, s in zip(poses, pose_split, strict=True) if s == split]
         # Re-dress each track with a pose from its own split, so no test pose is trained on.
         tracks = kinivi_motions(kinivi / "point_history.csv", motion_labels, split_poses, rng)
-        tracks = [t for t, s in zip(tracks, track_split) if s == split]
+        tracks = [t for t, s in zip(tracks, track_split, strict=False) if s == split]
         held = [
             HandSequence(
                 p.landmarks,

@@ -37,7 +37,7 @@ def evaluate_hand_model(
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         with (out / "results.jsonl").open("w", encoding="utf-8") as results:
-            for sequence, predicted in zip(sequences, predictions):
+            for sequence, predicted in zip(sequences, predictions, strict=True):
                 row = {
                     "path": sequence.path,
                     "truth": sequence.labels or sequence.text,
@@ -49,7 +49,10 @@ def evaluate_hand_model(
                 results.write(json.dumps(row) + "\n")
         for head in gesture_model.classifier_heads:
             if head.name in metrics.get("confusion", {}):
-                title = f"{gesture_model.name} {head.name}: accuracy {metrics[f'{head.name}_accuracy']:.2%} on {Path(manifest).name}"
+                title = (
+                    f"{gesture_model.name} {head.name}: "
+                    f"accuracy {metrics[f'{head.name}_accuracy']:.2%} on {Path(manifest).name}"
+                )
                 metrics.setdefault("confusion_png", {})[head.name] = str(
                     confusion_png(
                         metrics["confusion"][head.name],

@@ -96,7 +96,8 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
 
     log(
         f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev sequences, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}"
+        f"{sum(p.numel() for p in model.parameters()):,} parameters, "
+        f"{steps_per_epoch} steps per epoch on {device}"
     )
     with TrainingLog(run_dir) as train_log:
         while state["epoch"] < cfg.epochs:
@@ -162,7 +163,7 @@ def evaluate_hands(
     for head in model.classifier_heads:
         pairs = [
             (s.labels.get(head.name, s.labels.get("")), p[head.name][0])
-            for s, p in zip(sequences, predictions)
+            for s, p in zip(sequences, predictions, strict=False)
         ]
         pairs = [(truth, guess) for truth, guess in pairs if truth is not None]
         if not pairs:

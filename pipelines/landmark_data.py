@@ -95,7 +95,7 @@ def load_landmarks(path: str | os.PathLike, key: str | None = None) -> HandSeque
         with np.load(path, allow_pickle=False) as data:
             landmarks, present = data["landmarks"].astype(np.float32), data["present"].astype(bool)
             aspect = float(data["aspect"]) if "aspect" in data else 1.0
-            timestamps = data["timestamps"] if "timestamps" in data else None
+            timestamps = data.get("timestamps")
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except (OSError, ValueError, KeyError) as error:
@@ -213,7 +213,7 @@ def _extract_cached(manifest: Path, rows: list[dict], cache_dir: Path, log) -> d
         log(f"finding hands in {len(files)} files of {manifest} (cached in {cache})")
         sequences: list[HandSequence] = []
         with HandLandmarks() as finder:
-            for row, file in zip(rows, files):
+            for row, file in zip(rows, files, strict=True):
                 try:
                     if "image_filepath" in row:
                         hands = [finder.detect(file)]
@@ -275,5 +275,5 @@ def _load_pack(path: Path) -> list[HandSequence]:
         landmarks, present = data["landmarks"], data["present"]
         return [
             HandSequence(landmarks[a:b], present[a:b], float(aspect), path=str(p))
-            for a, b, aspect, p in zip(bounds[:-1], bounds[1:], data["aspects"], data["paths"])
+            for a, b, aspect, p in zip(bounds[:-1], bounds[1:], data["aspects"], data["paths"], strict=False)
         ]

@@ -67,7 +67,7 @@ def kinivi_poses(
     """
     indices, values = _read_numeric_csv(path, 2 * N_HAND_LANDMARKS)
     sequences = []
-    for index, xy in zip(indices, values):
+    for index, xy in zip(indices, values, strict=True):
         landmarks, present = empty_hands(1)
         landmarks[0, KINIVI_SLOT, :, :2] = _place(
             xy.reshape(N_HAND_LANDMARKS, 2), (0.5, 0.6), palm_width * 2.5
@@ -104,7 +104,7 @@ def kinivi_motions(
     """
     indices, values = _read_numeric_csv(path, 32)
     sequences = []
-    for index, track in zip(indices, values):
+    for index, track in zip(indices, values, strict=True):
         pose = poses[rng.integers(len(poses))]
         hand = pose.landmarks[0, KINIVI_SLOT]
         scale = rng.uniform(0.7, 1.4)
@@ -130,14 +130,14 @@ def _read_parquet(path: str | os.PathLike, what: str, read: Callable):
     """``read(pyarrow.parquet)``, with a missing or unreadable file as a one-line ``InputError``
     ("not ``what``")."""
     try:
-        import pyarrow.parquet as parquet
+        from pyarrow import parquet
     except ImportError:
         raise ImportError("reading parquet needs pyarrow: pip install 'seqrec[parquet]'") from None
     try:
         return read(parquet)
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
-    except Exception as error:  # pyarrow raises many kinds for a bad file
+    except Exception as error:  # noqa: BLE001 - pyarrow raises many kinds for a bad file
         raise InputError(path, f"not {what} ({' '.join(str(error).split())[:120]})") from None
 
 
@@ -157,7 +157,7 @@ def islr_sequence(path: str | os.PathLike, aspect: float = 1.0) -> HandSequence:
     landmarks, present = empty_hands(len(frames))
     seen = np.zeros(landmarks.shape[:3], bool)
     for frame, kind, index, x, y, z in zip(
-        *(table[c] for c in ("frame", "type", "landmark_index", "x", "y", "z"))
+        *(table[c] for c in ("frame", "type", "landmark_index", "x", "y", "z")), strict=False
     ):
         if kind in HOLISTIC_HANDS and x is not None and not np.isnan(x):
             slot = HOLISTIC_HANDS.index(kind)

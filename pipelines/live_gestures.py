@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from seqrec.features.frame_readers import Frame, NewestFrame
 
 from .gestures import GestureModel, GestureStream
 from .overlay import draw_overlay
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 # Label changes the window lists, newest last.
 HISTORY_SIZE = 5
@@ -189,7 +193,7 @@ class GestureWindow:
         self._cv2.destroyWindow(self.title)
         self._cv2.waitKey(1)  # lets the window system take the window down now
 
-    def __enter__(self) -> GestureWindow:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

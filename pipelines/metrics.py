@@ -19,7 +19,8 @@ def error_rates(references: list[str], hypotheses: list[str]) -> dict:
         "deletions": words.deletions,
         "insertions": words.insertions,
         "utterances": len(references),
-        "utterance_accuracy": sum(r == h for r, h in zip(references, hypotheses)) / len(references),
+        "utterance_accuracy": sum(r == h for r, h in zip(references, hypotheses, strict=False))
+        / len(references),
     }
 
 
@@ -28,8 +29,14 @@ def closed_vocabulary_rates(references: list[str], hypotheses: list[str]) -> dic
     model, speech outside its vocabulary, or no speech) should come out empty:
     ``out_of_vocabulary_utterances`` counts those, and ``false_accept_rate`` is the share that did
     not (both absent when there are none)."""
-    speech = [(reference, hypothesis) for reference, hypothesis in zip(references, hypotheses) if reference]
-    no_target = [hypothesis for reference, hypothesis in zip(references, hypotheses) if not reference]
+    speech = [
+        (reference, hypothesis)
+        for reference, hypothesis in zip(references, hypotheses, strict=False)
+        if reference
+    ]
+    no_target = [
+        hypothesis for reference, hypothesis in zip(references, hypotheses, strict=False) if not reference
+    ]
     rates = error_rates([reference for reference, _ in speech], [hypothesis for _, hypothesis in speech])
     if no_target:
         rates["out_of_vocabulary_utterances"] = len(no_target)

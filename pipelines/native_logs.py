@@ -31,7 +31,8 @@ def native_stderr_silenced() -> Iterator[None]:
     python_stderr = sys.stderr
     real_stderr = os.dup(STDERR_FD)
     null = os.open(os.devnull, os.O_WRONLY)
-    redirected = open(
+    # Closed first in the finally below, before the descriptor under it is put back and closed.
+    redirected = open(  # noqa: SIM115 - the ordered clean-up below closes it
         real_stderr,
         "w",
         buffering=1,

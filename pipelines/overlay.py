@@ -7,6 +7,7 @@ it (``seqrec gestures --overlay-png``), so a saved picture is exactly what the w
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import cv2
@@ -21,9 +22,9 @@ FINGERS = tuple(tuple(range(first, first + 4)) for first in range(1, N_HAND_LAND
 # The bones: each finger's chain, the wrist to the thumb's and the pinky's bases, and the knuckles
 # across the palm (the same 21 connections as MediaPipe's HAND_CONNECTIONS).
 HAND_CONNECTIONS = (
-    tuple((a, b) for finger in FINGERS for a, b in zip(finger, finger[1:]))
+    tuple((a, b) for finger in FINGERS for a, b in itertools.pairwise(finger))
     + ((WRIST, FINGERS[0][0]), (WRIST, FINGERS[1][0]), (WRIST, FINGERS[-1][0]))
-    + tuple((a[0], b[0]) for a, b in zip(FINGERS[1:], FINGERS[2:]))
+    + tuple((a[0], b[0]) for a, b in itertools.pairwise(FINGERS[1:]))
 )
 
 # BGR colours: one per hand slot (right, left), so a viewer can tell which hand the model sees as which.
@@ -63,7 +64,7 @@ def draw_overlay(
     np.ndarray, shape [height, width, 3], uint8, BGR
     """
     canvas = np.ascontiguousarray(frame_bgr, dtype=np.uint8).copy()
-    height, width = canvas.shape[:2]
+    height, _ = canvas.shape[:2]
     scale = max(MIN_FONT_SCALE, FONT_SCALE_AT_720 * height / 720)
     if hands is not None:
         _draw_hands(canvas, hands, scale)

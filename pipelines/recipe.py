@@ -123,7 +123,8 @@ def load_recipe(name_or_path: str | os.PathLike, overrides: dict | None = None):
         )
     else:
         raise UsageError(
-            f"{name_or_path}: no such recipe file nor bundled recipe (bundled: {', '.join(bundled_recipe_names())})"
+            f"{name_or_path}: no such recipe file nor bundled recipe "
+            f"(bundled: {', '.join(bundled_recipe_names())})"
         )
     try:
         data = yaml.safe_load(text)

@@ -22,8 +22,9 @@ def add_record_parser(commands) -> None:
     p = commands.add_parser(
         "record",
         help="record hand landmarks (not video) from a camera into a dataset folder, with a label",
-        description="Record SECONDS of hand landmarks from a camera and add them, labelled LABEL, to the landmark "
-        "dataset in DIR (DIR/manifest.jsonl and DIR/landmarks/*.npz). Run once per take; a recipe trains on DIR.",
+        description="Record SECONDS of hand landmarks from a camera and add them, labelled LABEL, to the "
+        "landmark dataset in DIR (DIR/manifest.jsonl and DIR/landmarks/*.npz). Run once per take; a "
+        "recipe trains on DIR.",
     )
     p.add_argument("label", metavar="LABEL", help="what the hands show in this take, e.g. Open")
     source = p.add_mutually_exclusive_group(required=True)
@@ -92,6 +93,7 @@ def run_record(args: argparse.Namespace) -> int:
         return EXIT_SOME_FAILED
     landmark_file = append_take(args.out, take, label)
     print(
-        f"{landmark_file}\t{label}\t{len(take.sequence)} frames, {take.seconds:.2f} s, a hand in {seen}, {take.dropped} dropped to keep up"
+        f"{landmark_file}\t{label}\t{len(take.sequence)} frames, {take.seconds:.2f} s, "
+        f"a hand in {seen}, {take.dropped} dropped to keep up"
     )
     return EXIT_OK

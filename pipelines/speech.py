@@ -32,7 +32,8 @@ from .word_timing import align_words_to_speech
 
 
 class LoadAudio(Stage):
-    """``path`` (a file) or ``audio`` + ``sample_rate`` (an array) -> mono float32 ``audio`` at ``sample_rate``."""
+    """``path`` (a file) or ``audio`` + ``sample_rate`` (an array) -> mono float32 ``audio`` at
+    ``sample_rate``."""
 
     provides = ("audio", "sample_rate", "duration")
 
@@ -77,7 +78,7 @@ class SpectralFeatures(Stage):
         for sample in samples:
             self._check_rate(sample)
         features = spectral_features_batch([sample["audio"] for sample in samples], self.config)
-        return [{**sample, "features": f} for sample, f in zip(samples, features)]
+        return [{**sample, "features": f} for sample, f in zip(samples, features, strict=True)]
 
     def _check_rate(self, sample: dict) -> None:
         if sample["sample_rate"] != self.config.sample_rate:
@@ -140,7 +141,7 @@ class CTCRecognize(Stage):
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
             log_probs, lengths = self._forward([samples[i]["features"] for i in chunk])
-            for i, item_log_probs, length in zip(chunk, log_probs, lengths):
+            for i, item_log_probs, length in zip(chunk, log_probs, lengths, strict=True):
                 decoded = [
                     {**w, "kept": self._keeps(w)}
                     for w in self._decode_words(item_log_probs[:length], samples[i].get("duration"))

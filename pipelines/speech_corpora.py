@@ -13,7 +13,7 @@ from pathlib import Path
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 # FSDD's official split: takes 0-4 of every speaker and digit are the test set; seqrec holds out
 # takes 5-9 of the train takes for model selection.
-FSDD_TEST_TAKES = range(0, 5)
+FSDD_TEST_TAKES = range(5)
 FSDD_DEV_TAKES = range(5, 10)
 _FSDD_NAME = re.compile(r"^(\d)_([a-z]+)_(\d+)\.wav$")
 
@@ -225,7 +225,7 @@ def room_noise_files(
         audio = load_audio(row["audio_filepath"], sample_rate)
         speech = librosa.effects.split(audio, top_db=30)
         edges = [0, *speech.ravel(), len(audio)]
-        for start, end in zip(edges[::2], edges[1::2]):
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
             piece = audio[start:end].copy()
             if len(piece) < shortest or np.sqrt(np.mean(piece**2)) < 1e-4:
                 continue

@@ -106,8 +106,10 @@ class Pipeline:
                 done = stage.process_batch([samples[i] for i in live])
             except InputError:
                 # The batch call does not say which item failed: redo one by one to find it.
-                done = [_process_one(lambda s: stage.process_batch([s])[0], samples[i]) for i in live]
-            for i, sample in zip(live, done):
+                done = [
+                    _process_one(lambda s, stage=stage: stage.process_batch([s])[0], samples[i]) for i in live
+                ]
+            for i, sample in zip(live, done, strict=False):
                 samples[i] = sample
         return samples
 

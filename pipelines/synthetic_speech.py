@@ -131,7 +131,7 @@ def _installed(engine: str) -> bool:
     return all(shutil.which(binary) for binary in ENGINE_BINARIES[engine])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _engine_voices(engine: str) -> tuple[Voice, ...]:
     lister = {"espeak-ng": _espeak_voices, "flite": _flite_voices, "festival": _festival_voices}[engine]
     return tuple(sorted(lister(), key=lambda voice: voice.name))
@@ -269,7 +269,10 @@ def _command(
     setup = [
         f"(voice_{voice.name})",
         f"(Parameter.set 'Duration_Stretch (/ (or (Parameter.get 'Duration_Stretch) 1.0) {rate:.4f}))",
-        f"(if (eq? 'HTS (Parameter.get 'Synth_Method)) (set! hts_engine_params (cons (list \"-r\" {rate:.4f}) hts_engine_params)))",
+        (
+            "(if (eq? 'HTS (Parameter.get 'Synth_Method)) "
+            f'(set! hts_engine_params (cons (list "-r" {rate:.4f}) hts_engine_params)))'
+        ),
     ]
     if voice.pitch_control:
         setup.append(

@@ -133,7 +133,8 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
 
     log(
         f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev utterances, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters, {steps_per_epoch} steps per epoch on {device}"
+        f"{sum(p.numel() for p in model.parameters()):,} parameters, "
+        f"{steps_per_epoch} steps per epoch on {device}"
     )
     stopped = False
     with TrainingLog(run_dir, enabled=ranks.is_main) as train_log:
@@ -155,7 +156,7 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
             weights = [1.0 if share else 0.0 for share in shares]
             batches = torch.utils.data.DataLoader(
                 PlannedBatches(
-                    [share or batch[:1] for share, batch in zip(shares, plan)],
+                    [share or batch[:1] for share, batch in zip(shares, plan, strict=True)],
                     make_batch,
                     epoch,
                     start=state["step_in_epoch"],
@@ -279,7 +280,8 @@ def _initialise_from(
     if source.config.get("features") != features.to_dict():
         # Same dims, other numbers (another sample rate, say): the weights would fit and mislead.
         raise ValueError(
-            f"{bundle}: its features {source.config.get('features')} differ from this recipe's {features.to_dict()}"
+            f"{bundle}: its features {source.config.get('features')} "
+            f"differ from this recipe's {features.to_dict()}"
         )
     if source.tokenizer is None or not set(source.tokenizer.symbols) <= set(tokenizer.symbols):
         raise ValueError(

@@ -56,7 +56,8 @@ def restore_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabula
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if payload["vocabulary"] != vocabulary:
         raise ValueError(
-            f"{path}: the checkpoint's vocabulary or labels differ from this recipe's data; use a new output_dir"
+            f"{path}: the checkpoint's vocabulary or labels differ from this recipe's data; "
+            "use a new output_dir"
         )
     model.load_state_dict(payload["model"])
     optimizer.load_state_dict(payload["optimizer"])

@@ -15,7 +15,7 @@ from seqrec.models import DEFAULT_SPEECH_MODEL, DecodeOptions, load_bundle
 from .device import resolve_device
 from .speech import speech_pipeline
 from .stage import Pipeline
-from .utterances import LONG_AUDIO_SECONDS, LiveSource, transcribe_live, transcribe_long
+from .utterances import DEFAULT_VAD, LONG_AUDIO_SECONDS, LiveSource, transcribe_live, transcribe_long
 
 RESULT_FIELDS = ("path", "text", "score", "duration", "words")
 
@@ -37,7 +37,7 @@ class Transcriber:
         model: str | os.PathLike = DEFAULT_SPEECH_MODEL,
         device: str | None = None,
         batch_size: int = 32,
-        vad: VadConfig = VadConfig(),
+        vad: VadConfig = DEFAULT_VAD,
         decode: DecodeOptions | None = None,
     ):
         self.bundle = load_bundle(model, resolve_device(device))
@@ -77,7 +77,8 @@ class Transcriber:
             yield from map(result_record, self.pipeline.run_batch(batch))
 
     def transcribe_live(self, source: LiveSource, path: str | None = None) -> Iterator[dict]:
-        """Rows ``{"path", "start", "end", "text", "score", "words", "latency"}``, one per utterance as it ends."""
+        """Rows ``{"path", "start", "end", "text", "score", "words", "latency"}``, one per utterance as
+        it ends."""
         return transcribe_live(self.recognizer, source, self.sample_rate, path, self.vad)
 
     def transcribe_array(self, audio: np.ndarray, sample_rate: int) -> dict:

@@ -27,6 +27,8 @@ LONG_AUDIO_SECONDS = 30.0
 FILE_BLOCK_SECONDS = 2.0
 # Live block: a result cannot come sooner than the block that ends its utterance.
 LIVE_BLOCK_SECONDS = 0.1
+# The voice activity settings when none are given (a frozen dataclass: one instance serves all).
+DEFAULT_VAD = VadConfig()
 
 
 class LiveSource(Protocol):
@@ -55,7 +57,7 @@ def recognize_utterances(
 
 
 def transcribe_long(
-    recognize: Pipeline, path: str, sample_rate: int, batch_size: int = 32, vad: VadConfig = VadConfig()
+    recognize: Pipeline, path: str, sample_rate: int, batch_size: int = 32, vad: VadConfig = DEFAULT_VAD
 ) -> dict:
     """Transcribe a file of any length (up to ``MAX_STREAM_SECONDS``) in bounded memory.
 
@@ -103,7 +105,7 @@ def transcribe_live(
     source: LiveSource,
     sample_rate: int,
     path: str | None = None,
-    vad: VadConfig = VadConfig(),
+    vad: VadConfig = DEFAULT_VAD,
 ) -> Iterator[dict]:
     """One row per utterance, as soon as it is recognised.
 
@@ -135,7 +137,7 @@ def _recognize_batch(
     samples = recognize.run_batch(
         [_sample(path, utterance.audio, sample_rate, utterance.start) for utterance in batch]
     )
-    for utterance, sample in zip(batch, samples):
+    for utterance, sample in zip(batch, samples, strict=False):
         if "words" in sample:
             sample["words"] = [_shift(word, utterance.start) for word in sample["words"]]
         yield utterance, sample

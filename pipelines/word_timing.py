@@ -9,6 +9,8 @@ and splitting a stretch that holds several words run together (at its quietest m
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from seqrec.features import StreamingSegmenter, VadConfig
@@ -32,7 +34,7 @@ def align_words_to_speech(words: list[dict], audio: np.ndarray, sample_rate: int
     if not words or not stretches:
         return words
     while len(stretches) > len(words):  # a word broken by a short pause: join the closest pair
-        gaps = [b[0] - a[1] for a, b in zip(stretches, stretches[1:])]
+        gaps = [b[0] - a[1] for a, b in itertools.pairwise(stretches)]
         i = int(np.argmin(gaps))
         stretches[i : i + 2] = [(stretches[i][0], stretches[i + 1][1])]
     while len(stretches) < len(words):  # words run together: split the longest stretch where it is quietest
@@ -42,7 +44,7 @@ def align_words_to_speech(words: list[dict], audio: np.ndarray, sample_rate: int
         stretches[i : i + 1] = [(start, middle), (middle, end)]
     return [
         {**word, "start": round(start, 3), "end": round(end, 3)}
-        for word, (start, end) in zip(words, stretches)
+        for word, (start, end) in zip(words, stretches, strict=False)
     ]
 
 

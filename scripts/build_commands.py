@@ -2,7 +2,8 @@
 models/pretrained/commands with its figures and model card.
 
     python scripts/make_synthetic_speech.py          # the synthetic corpus, once
-    python scripts/build_commands.py [--shared ../shared] [--synthetic MANIFEST] [--prepare-only | --skip-train]
+    python scripts/build_commands.py [--shared ../shared] [--synthetic MANIFEST]
+        [--prepare-only | --skip-train]
 
 Training is two stages:
   1. configs/commands-real.yaml: the 22 words real speech has (Speech Commands by speaker, FSDD
@@ -26,18 +27,17 @@ import json
 import sys
 from pathlib import Path
 
+import build_digits_commands  # this script's folder is on sys.path when it runs
 import numpy as np
 
 from seqrec.models import DecodeOptions, copy_bundle, load_bundle, read_bundle_config
-from seqrec.pipelines.speech import CTCRecognize, speech_pipeline
 from seqrec.pipelines.ctc_data import keep_vocabulary
 from seqrec.pipelines.manifest import read_manifest, write_manifests
 from seqrec.pipelines.metrics import closed_vocabulary_rates
 from seqrec.pipelines.recipe import load_recipe
+from seqrec.pipelines.speech import CTCRecognize, speech_pipeline
 from seqrec.pipelines.speech_corpora import join_clips, load_speech_corpora, noise_rows
 from seqrec.pipelines.training import train
-
-import build_digits_commands  # this script's folder is on sys.path when it runs
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE_ONE_RECIPE = ROOT / "configs" / "commands-real.yaml"
@@ -153,22 +153,26 @@ def model_card(config: dict) -> str:
 
 {config["description"]}
 
-**Vocabulary ({len(config["vocabulary"])} words):** {" ".join(config["vocabulary"])}, alone or several in a row.
+**Vocabulary ({len(config["vocabulary"])} words):** {" ".join(config["vocabulary"])}, alone or \
+several in a row.
 
 ## Rejection
-Speech outside the vocabulary was trained to a filler symbol (`{config.get("filler") or "none"}`), never printed,
+Speech outside the vocabulary was trained to a filler symbol (`{config.get("filler") or "none"}`), \
+never printed,
 and noise to no output at all. On top of that, `decode.rejection_threshold` in `config.json`
 (**{decode["rejection_threshold"]}**) drops every word whose score (the mean probability of its
 characters) is below it. Both the decoder and the threshold were chosen on dev (the dev speakers'
 isolated clips and 300 connected sequences joined from them): the lowest dev WER
 whose dev false-accept rate is at most {MAX_FALSE_ACCEPTS:.0%}. Default decoding: **{decode["method"]}**
-(word score {decode["word_score"]}). An utterance's `score` is the mean score of its kept words, 0 when none are.
+(word score {decode["word_score"]}). An utterance's `score` is the mean score of its kept words, \
+0 when none are.
 
 ## Training
 Two stages, rebuilt with `python scripts/make_synthetic_speech.py && python scripts/build_commands.py`:
 `configs/commands-real.yaml` (real speech, 22 words, speed perturbation), then `configs/commands.yaml`
 from its best weights ({config["training"]["utterances"]} utterances, {config["training"]["hours"]} h with
-perturbed copies, best dev epoch {config["training"]["epoch"]}). Sources and licences in the repository's NOTICE.
+perturbed copies, best dev epoch {config["training"]["epoch"]}). \
+Sources and licences in the repository's NOTICE.
 
 ## Figures (held-out speakers and takes; from the build script)
 | set | decoder | figure |

@@ -110,8 +110,8 @@ def main() -> int:
 
 
 LIMITS = {
-    "sign-digits": "One hand's shape only; trained on 100x100 close-up photos of students' right hands against "
-    "plain backgrounds, held as still poses. Signs that need motion are out of its reach.",
+    "sign-digits": "One hand's shape only; trained on 100x100 close-up photos of students' right hands "
+    "against plain backgrounds, held as still poses. Signs that need motion are out of its reach.",
     "hand-gestures": "One person's recordings (kinivi). Motions are whole-hand paths of about half a second "
     "(16 frames); Clockwise and Counter Clockwise are as the person sees them in a mirror view, and swap "
     "for a left hand (features mirror left hands so one model serves both); kinivi's "
@@ -124,7 +124,10 @@ LIMITS = {
 def trained_on(config: dict) -> str:
     compose = config["training"]["recipe"]["data"]["compose"]
     if compose:
-        return f"{config['training']['sequences']} training poses, composed into {compose['train_sequences']} new sequences every epoch"
+        return (
+            f"{config['training']['sequences']} training poses, "
+            f"composed into {compose['train_sequences']} new sequences every epoch"
+        )
     return f"{config['training']['sequences']} training sequences"
 
 

@@ -50,7 +50,7 @@ def source_clip() -> tuple[np.ndarray, int]:
 
 
 @pytest.fixture
-def bad_inputs(tmp_path: Path, source_clip) -> "InputCases":
+def bad_inputs(tmp_path: Path, source_clip) -> InputCases:
     """Every bad or unusual input case as a path under ``tmp_path``, generated on first access.
 
     Cases: nonexistent, folder_without_audio, empty_wav, zero_samples_wav, corrupt_header_wav,

@@ -95,7 +95,7 @@ def test_kill_9_part_way_then_rerun_writes_every_input_exactly_once(data_dir, tm
     with out.open("a") as torn:  # a row cut short, as a kill in the middle of a write leaves it
         torn.write('{"id": "199/3_jackson_0.wav", "path": "/da')
 
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
 
     assert done.returncode == 0, done.stderr
     rows = _rows(out)  # every line is whole JSON again
@@ -372,7 +372,8 @@ def test_features_are_sharded_float16_with_an_index_manifest(data_dir, tmp_path)
     # Other feature settings into the same folder would mix two kinds: refused.
     recipe = tmp_path / "logmel.yaml"
     recipe.write_text(
-        "name: logmel\ndata: {train: [x.jsonl], dev: [x.jsonl]}\nfeatures: {kind: logmel, sample_rate: 8000}\n"
+        "name: logmel\ndata: {train: [x.jsonl], dev: [x.jsonl]}\n"
+        "features: {kind: logmel, sample_rate: 8000}\n"
     )
     assert (
         _batch(
@@ -442,7 +443,8 @@ def test_batch_features_output_is_training_data(data_dir, tmp_path):
     recipe = tmp_path / "tiny.yaml"
     data = json.dumps({"train": [str(out / "index.jsonl")], "dev": [str(out / "index.jsonl")]})
     recipe.write_text(
-        f"name: tiny\ndata: {data}\nfeatures: {json.dumps(config.to_dict())}\nmodel: {{n_hidden: 16, n_layers: 1}}\n"
+        f"name: tiny\ndata: {data}\nfeatures: {json.dumps(config.to_dict())}\n"
+        "model: {n_hidden: 16, n_layers: 1}\n"
         f"train: {{epochs: 1, warmup_steps: 1}}\noutput_dir: {tmp_path / 'run'}\n"
     )
     assert main(["train", str(recipe), "--max-steps", "2"]) == 0

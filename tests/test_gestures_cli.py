@@ -9,8 +9,8 @@ time from the real files.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -119,7 +119,7 @@ def test_video_windows_batched_give_the_live_stream_s_events(model, landmarks):
         (events, batched.classified, batched.labels) for _, events in batched.push_many(hands, batch_size=3)
     ]
     assert [(e, c) for e, c, _ in in_batches] == [(e, c) for e, c, _ in one_by_one]
-    for (_, _, a), (_, _, b) in zip(one_by_one, in_batches):
+    for (_, _, a), (_, _, b) in zip(one_by_one, in_batches, strict=False):
         assert a.keys() == b.keys() and all(
             a[k][0] == b[k][0] and a[k][1] == pytest.approx(b[k][1], abs=1e-5) for k in a
         )
@@ -300,6 +300,7 @@ def test_command_prints_one_stderr_line_per_bad_input_and_no_native_logs(tmp_pat
             "--format",
             "jsonl",
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=120,
@@ -402,7 +403,7 @@ def test_source_error_comes_after_the_frame_read_before_it():
         NewestFrame(three_frames_then_lost()) as reader,
         pytest.raises(InputError, match="stopped delivering"),
     ):
-        for seconds, frame in reader:
+        for _seconds, frame in reader:
             taken.append(int(frame[0, 0, 0]))
     assert taken[-1] == 2 and reader.read == 3 and reader.dropped == 3 - len(taken)
 
@@ -580,7 +581,7 @@ def test_two_recordings_build_one_dataset(capsys, tmp_path):
     )
     sequences = load_hand_sequences([dataset], tmp_path / "cache")
     assert [s.labels for s in sequences] == [{"": "Open"}, {"": "Close"}]
-    for sequence, seconds in zip(sequences, (1.0, 0.5)):
+    for sequence, seconds in zip(sequences, (1.0, 0.5), strict=False):
         assert sequence.landmarks.shape[1:] == (2, 21, 3) and sequence.present[:, 0].mean() > 0.9
         assert (
             sequence.timestamps[0] == 0.0

@@ -74,7 +74,7 @@ def test_kinivi_motion_keeps_the_recorded_fingertip_track(poses):
     tracks = kinivi_motions(HANDS / "kinivi_point_history.csv", MOTIONS, poses, rng)
     rows = list(csv.reader((HANDS / "kinivi_point_history.csv").open()))
     assert len(tracks) == len(rows)
-    for track, row in zip(tracks, rows):
+    for track, row in zip(tracks, rows, strict=False):
         assert track.labels["motion"] == MOTIONS[int(row[0])] and track.labels["shape"] in SHAPES
         tip = track.landmarks[:, 1, 8, :2]
         np.testing.assert_allclose(tip - tip[0], np.array(row[1:], np.float32).reshape(16, 2), atol=1e-6)
@@ -103,7 +103,7 @@ def test_fingerspelling_wide_parquet_reads_the_same_hands(tmp_path):
         for frame in range(len(sequence)):
             columns["sequence_id"].append(sequence_id)
             for slot, hand in enumerate(("right_hand", "left_hand")):
-                for axis, values in zip("xyz", sequence.landmarks[frame, slot].T):
+                for axis, values in zip("xyz", sequence.landmarks[frame, slot].T, strict=False):
                     for i, value in enumerate(values):
                         present = sequence.present[frame, slot]
                         columns.setdefault(f"{axis}_{hand}_{i}", []).append(
@@ -116,7 +116,7 @@ def test_fingerspelling_wide_parquet_reads_the_same_hands(tmp_path):
     read = list(fingerspelling_sequences(tmp_path / "train.csv"))
     as_training_data = load_hand_sequences([tmp_path / "train.csv"], tmp_path / "cache")
     assert [s.text for s in read] == [s.text for s in as_training_data] == ["a", "b"]
-    for got, again, want in zip(read, as_training_data, expected):
+    for got, again, want in zip(read, as_training_data, expected, strict=False):
         np.testing.assert_array_equal(got.present, want.present)
         np.testing.assert_allclose(got.landmarks, want.landmarks, atol=1e-7)
         np.testing.assert_array_equal(again.landmarks, got.landmarks)
@@ -137,7 +137,7 @@ def test_an_islr_csv_is_training_data_labelled_by_sign(tmp_path):
 
 def test_augmentation_changes_nothing_when_switched_off_and_is_seeded(poses):
     pose = poses[0]
-    same, present = augment_landmarks(
+    same, _present = augment_landmarks(
         pose.landmarks, pose.present, pose.aspect, NO_CHANGE, np.random.default_rng(0)
     )
     np.testing.assert_allclose(same, pose.landmarks, atol=1e-6)

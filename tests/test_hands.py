@@ -7,6 +7,7 @@ tiny, huge) are made at test time from the real photos.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import pickle
 import re
@@ -20,12 +21,12 @@ import pytest
 
 from seqrec.features import (
     HAND_MODEL_SHA256,
-    LandmarkFeatures,
     MIN_SIDE,
     FrameSource,
     HandLandmarks,
     HandLandmarksConfig,
     InputError,
+    LandmarkFeatures,
     ModelFileError,
     load_hand_model,
     read_image,
@@ -119,7 +120,10 @@ def test_retry_leaves_photos_found_at_once_unchanged(hands, no_retry, name):
 def test_gesture_photo_of_a_person_in_a_room(hands):
     found = hands.detect(HANDS_DIR / "gesture_call_044768ad.jpg")
     assert found.count >= 1
-    assert all((side is None) == (not present) for side, present in zip(found.handedness, found.present))
+    assert all(
+        (side is None) == (not present)
+        for side, present in zip(found.handedness, found.present, strict=False)
+    )
 
 
 def test_mirrored_photo_shows_a_left_hand_in_slot_1(hands, thumbs_up):
@@ -306,7 +310,7 @@ def test_repeated_or_decreasing_timestamps_never_fail(hands):
     with hands.tracker() as tracker:
         given = [0.5, 0.5, 0.2, None, float("nan"), 0.0, 2.0]
         times = [tracker.detect(frame, seconds).timestamp for seconds in given]
-    assert all(later > earlier for earlier, later in zip(times, times[1:]))
+    assert all(later > earlier for earlier, later in itertools.pairwise(times))
     assert times[0] == 0.5 and times[-1] == 2.0
 
 

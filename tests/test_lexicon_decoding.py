@@ -61,7 +61,7 @@ def test_word_bigram_rows_are_distributions_over_next_words():
 
 def test_the_bigram_breaks_an_acoustic_tie():
     ambiguous = np.log(np.full((6, len(TOKENIZER)), 1e-3))
-    for step, (a, b) in enumerate(zip("_g_o__", "_n_o__")):
+    for step, (a, b) in enumerate(zip("_g_o__", "_n_o__", strict=True)):
         for char in {a, b}:
             ambiguous[step, 0 if char == "_" else TOKENIZER.encode(char)[0]] = np.log(0.45)
     prefers_no = word_bigram(["no"] * 20, VOCABULARY)

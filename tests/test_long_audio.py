@@ -6,6 +6,7 @@ low noise between them (the ``join_clips`` fixture), so where each clip lies is 
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -32,10 +33,11 @@ INSIDE = [
 ONE_TWO_THREE = "samples/speech_recognition_english.wav"
 TOLERANCE = 0.15
 PADDING = VadConfig().padding
+DEFAULT_VAD = VadConfig()
 
 
 def _segments(
-    joined, block_seconds: float = 1.0, config: VadConfig = VadConfig()
+    joined, block_seconds: float = 1.0, config: VadConfig = DEFAULT_VAD
 ) -> list[tuple[float, float]]:
     segmenter = StreamingSegmenter(joined.sample_rate, config)
     blocks = stream_audio(joined.path, joined.sample_rate, block_seconds)
@@ -85,7 +87,7 @@ def test_one_utterance_per_clip_at_the_clip_boundaries(join_clips):
     joined = join_clips(FILLED + INSIDE)
     segments = _segments(joined)
     assert len(segments) == len(joined.clips)
-    for (name, clip_start, clip_end), (start, end) in zip(joined.clips, segments):
+    for (name, clip_start, clip_end), (start, end) in zip(joined.clips, segments, strict=False):
         speech = (start + PADDING, end - PADDING)  # the padding is pause on purpose
         assert clip_start - TOLERANCE <= speech[0] < speech[1] <= clip_end + TOLERANCE, (
             name,
@@ -111,8 +113,8 @@ def test_an_utterance_longer_than_the_limit_is_cut_in_a_pause(join_clips):
     segments = _segments(joined, config=config)
     assert len(segments) >= 3
     assert all(end - start <= config.max_seconds + 1e-6 for start, end in segments)
-    pauses = [(a[2], b[1]) for a, b in zip(joined.clips, joined.clips[1:])]
-    for (_, cut), (start, _) in zip(segments, segments[1:]):
+    pauses = [(a[2], b[1]) for a, b in zip(joined.clips, joined.clips[1:], strict=False)]
+    for (_, cut), (start, _) in itertools.pairwise(segments):
         assert cut == start  # a cut loses nothing
         assert any(lo - 0.03 <= cut <= hi + 0.03 for lo, hi in pauses), cut
 
@@ -131,7 +133,9 @@ def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(
     assert joined.seconds > LONG_AUDIO_SECONDS
     alone = {
         name: record
-        for name, record in zip(names, transcriber.transcribe_paths([str(data_dir / n) for n in names]))
+        for name, record in zip(
+            names, transcriber.transcribe_paths([str(data_dir / n) for n in names]), strict=False
+        )
     }
 
     [record] = transcriber.transcribe_paths([str(joined.path)])
@@ -154,10 +158,12 @@ def test_a_long_file_gives_the_words_of_each_clip_alone_at_file_times(
         (word["word"], name, start) for name, start, _ in joined.clips for word in alone[name]["words"]
     ]
     assert len(record["words"]) == len(expected)
-    tipped = {name for got, (word, name, _) in zip(record["words"], expected) if got["word"] != word}
+    tipped = {
+        name for got, (word, name, _) in zip(record["words"], expected, strict=False) if got["word"] != word
+    }
     assert len(tipped) <= 2, tipped
     spans = {start: end for _, start, end in joined.clips}
-    for word, (_, name, clip_start) in zip(record["words"], expected):
+    for word, (_, name, clip_start) in zip(record["words"], expected, strict=False):
         middle = (word["start"] + word["end"]) / 2
         assert clip_start <= middle <= spans[clip_start], (name, clip_start, word)
         assert (
@@ -203,7 +209,12 @@ MEMORY_PROBE = textwrap.dedent(
     baseline = resident_kb()
     record = next(transcriber.transcribe_paths([sys.argv[2]]))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"baseline_kb": baseline, "peak_kb": peak, "words": len(record.get("words", [])), "error": record.get("error")}))
+    print(json.dumps({
+        "baseline_kb": baseline,
+        "peak_kb": peak,
+        "words": len(record.get("words", [])),
+        "error": record.get("error"),
+    }))
     """
 )
 

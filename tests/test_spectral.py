@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from seqrec.features import SpectralConfig, load_audio, spectral_features, spectral_features_batch
 from seqrec.features import spectral as spectral_module
 from seqrec.features.spectral import librosa_features
@@ -64,7 +65,7 @@ def test_batched_features_equal_each_clip_alone(monkeypatch, batch_samples):
     clips = [np.asarray(c, dtype=np.float32) for c in clips]
     batched = spectral_features_batch(clips, config)
     assert len(batched) == len(clips)
-    for clip, features in zip(clips, batched):
+    for clip, features in zip(clips, batched, strict=False):
         alone = spectral_features(clip, config)
         assert features.shape == alone.shape
         np.testing.assert_allclose(features, alone, rtol=1e-5, atol=1e-5)

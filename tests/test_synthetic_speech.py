@@ -106,7 +106,7 @@ def test_corpus_manifest_rows_resolve_to_the_audio_they_describe(quick_voices, t
     raw = [json.loads(line) for line in manifest.read_text().splitlines()]
     rows = list(read_manifest(manifest))
     assert len(rows) == 4
-    for stored, row in zip(raw, rows):
+    for stored, row in zip(raw, rows, strict=False):
         assert set(row) == MANIFEST_FIELDS | {"in_vocabulary"}
         assert not stored["audio_filepath"].startswith("/")  # relative to the manifest
         audio, info = _read(row["audio_filepath"])

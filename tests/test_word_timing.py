@@ -47,7 +47,7 @@ def test_without_speech_the_ctc_times_stay():
 def test_a_rejected_word_keeps_its_stretch_from_the_next_word():
     from seqrec.pipelines.speech import AlignWordTimes
 
-    decoded = [{**w, "kept": kept} for w, kept in zip(_words("#", "go"), (False, True))]
+    decoded = [{**w, "kept": kept} for w, kept in zip(_words("#", "go"), (False, True), strict=False)]
     sample = {
         "audio": _bursts([(0.3, 0.6), (1.0, 1.4)]),
         "sample_rate": RATE,
