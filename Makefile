@@ -6,7 +6,10 @@ BIN := $(VENV)/bin
 TORCH_PIN ?= torch==2.13.0
 # Reinstall when the project's metadata changes or files are added to a package folder
 # (a strict editable install links files one by one).
-INSTALL_INPUTS := pyproject.toml features features/assets models models/pretrained models/pretrained/* pipelines configs configs/splits
+PACKAGE_DIRS := features features/audio features/vision features/vision/assets models models/pretrained \
+	pipelines pipelines/batch pipelines/cli pipelines/core pipelines/hands pipelines/speech \
+	pipelines/training configs configs/splits
+INSTALL_INPUTS := pyproject.toml $(PACKAGE_DIRS) models/pretrained/*
 
 .PHONY: venv demo test model clean
 

@@ -24,8 +24,8 @@ from long_audio import write_joined  # this script's folder is on sys.path when 
 from seqrec.features import load_audio
 from seqrec.models import DEFAULT_SPEECH_MODEL
 from seqrec.pipelines import Transcriber
-from seqrec.pipelines.manifest import read_manifest
-from seqrec.pipelines.metrics import error_rates
+from seqrec.pipelines.core.manifest import read_manifest
+from seqrec.pipelines.core.metrics import error_rates
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "digits-commands"

@@ -28,8 +28,8 @@ from seqrec.features import (
     spectral_features,
     spectral_features_batch,
 )
-from seqrec.features.spectral import librosa_features
-from seqrec.pipelines.manifest import read_manifest
+from seqrec.features.audio.spectral import librosa_features
+from seqrec.pipelines.core.manifest import read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = ROOT / "data/commands/test_speech_commands.jsonl"

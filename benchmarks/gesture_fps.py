@@ -33,11 +33,11 @@ import torch
 
 from seqrec.features import FrameSource, HandLandmarks, HandLandmarksConfig, load_hand_model
 from seqrec.models import bundled_model_names
-from seqrec.pipelines.gesture_files import recognize_video_file
-from seqrec.pipelines.gestures import DEFAULT_GESTURE_MODEL, GestureModel, recognize_video
-from seqrec.pipelines.gestures_cli import TORCH_THREADS
-from seqrec.pipelines.landmark_data import sequence_of_hands
-from seqrec.pipelines.native_logs import native_stderr_silenced
+from seqrec.pipelines.cli.gestures import TORCH_THREADS
+from seqrec.pipelines.core.native_logs import native_stderr_silenced
+from seqrec.pipelines.hands.data import sequence_of_hands
+from seqrec.pipelines.hands.media import recognize_video_file
+from seqrec.pipelines.hands.recognizer import DEFAULT_GESTURE_MODEL, GestureModel, recognize_video
 
 ROOT = Path(__file__).resolve().parent.parent
 VIDEOS = [

@@ -26,9 +26,9 @@ import soundfile
 
 from seqrec.features import StreamingSegmenter, load_audio, stream_audio
 from seqrec.models import DEFAULT_SPEECH_MODEL, read_bundle_config
-from seqrec.pipelines.manifest import read_manifest
-from seqrec.pipelines.metrics import error_rates
-from seqrec.pipelines.utterances import FILE_BLOCK_SECONDS
+from seqrec.pipelines.core.manifest import read_manifest
+from seqrec.pipelines.core.metrics import error_rates
+from seqrec.pipelines.speech.long_audio import FILE_BLOCK_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFESTS = [

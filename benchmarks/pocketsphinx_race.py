@@ -52,9 +52,9 @@ import torch
 from seqrec.features import InputError, load_audio
 from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, DecodeOptions, normalize_text, read_bundle_config
 from seqrec.pipelines import Transcriber
-from seqrec.pipelines.device import UsageError
-from seqrec.pipelines.manifest import read_manifest
-from seqrec.pipelines.metrics import error_rates
+from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.manifest import read_manifest
+from seqrec.pipelines.core.metrics import error_rates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = ROOT / "data/commands/test_speech_commands.jsonl"
@@ -293,7 +293,7 @@ def main() -> int:
     try:
         clips, failed, decode_seconds = load_clips(manifests, args.limit)
         results, skipped, missing = race(args.model, clips, args.repeat)
-    except (UsageError, BundleError) as error:
+    except (ConfigError, BundleError) as error:
         print(error, file=sys.stderr)
         return 2
 

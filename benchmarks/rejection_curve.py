@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 from seqrec.models import DecodeOptions, load_bundle
-from seqrec.pipelines.ctc_data import keep_vocabulary
-from seqrec.pipelines.manifest import read_manifest
-from seqrec.pipelines.metrics import closed_vocabulary_rates
-from seqrec.pipelines.speech import speech_pipeline
+from seqrec.pipelines.core.manifest import read_manifest
+from seqrec.pipelines.core.metrics import closed_vocabulary_rates
+from seqrec.pipelines.speech.data import keep_vocabulary
+from seqrec.pipelines.speech.stages import speech_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "commands"

@@ -28,8 +28,8 @@ from long_audio import clip_rows, write_joined  # beside this script
 
 from seqrec.features import VadConfig
 from seqrec.models import DEFAULT_SPEECH_MODEL
-from seqrec.pipelines.metrics import error_rates
-from seqrec.pipelines.utterances import LIVE_BLOCK_SECONDS
+from seqrec.pipelines.core.metrics import error_rates
+from seqrec.pipelines.speech.long_audio import LIVE_BLOCK_SECONDS
 
 
 def main() -> int:

@@ -25,7 +25,7 @@ import torch
 from seqrec.features import find_audio_files
 from seqrec.models import DEFAULT_SPEECH_MODEL
 from seqrec.pipelines import Transcriber
-from seqrec.pipelines.manifest import read_manifest
+from seqrec.pipelines.core.manifest import read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFESTS = [

@@ -13,17 +13,16 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .sequence_model import ModelDims, SequenceModel
-from .tokenizer import CharTokenizer
-
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
-DEFAULT_SPEECH_MODEL = "digits-commands"
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-
-
-class BundleError(ValueError):
-    """A model name or folder that cannot be loaded; the message is one line for the user."""
+from seqrec.models.bundle_files import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    BundleError,
+    read_bundle_config,
+    resolve_bundle,
+    write_atomic,
+)
+from seqrec.models.sequence_model import ModelDims, SequenceModel
+from seqrec.models.tokenizer import CharTokenizer
 
 
 @dataclass
@@ -36,37 +35,6 @@ class ModelBundle:
     @property
     def name(self) -> str:
         return self.config.get("name", self.path.name)
-
-
-def bundled_model_names() -> list[str]:
-    return (
-        sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / CONFIG_FILE).is_file())
-        if PRETRAINED_DIR.is_dir()
-        else []
-    )
-
-
-def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
-    """A folder path as given, else the bundled model of that name."""
-    path = Path(name_or_path)
-    if path.is_dir():
-        return path
-    if str(name_or_path) in bundled_model_names():
-        return PRETRAINED_DIR / str(name_or_path)
-    raise BundleError(
-        f"{name_or_path}: not a model folder nor a bundled model "
-        f"(bundled: {', '.join(bundled_model_names()) or 'none'})"
-    )
-
-
-def read_bundle_config(name_or_path: str | os.PathLike) -> dict:
-    path = resolve_bundle(name_or_path)
-    try:
-        return json.loads((path / CONFIG_FILE).read_text())
-    except FileNotFoundError:
-        raise BundleError(f"{path}: no {CONFIG_FILE} in this folder") from None
-    except json.JSONDecodeError as error:
-        raise BundleError(f"{path / CONFIG_FILE}: not valid JSON ({error})") from None
 
 
 def load_bundle(name_or_path: str | os.PathLike, device: str | torch.device | None = None) -> ModelBundle:
@@ -102,7 +70,7 @@ def save_bundle(path: str | os.PathLike, model: SequenceModel, config: dict) -> 
     config = {**config, "dims": model.dims.to_dict()}
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     save_file(state, str(path / WEIGHTS_FILE))
-    _write_atomic(path / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+    write_atomic(path / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
     return path
 
 
@@ -112,12 +80,6 @@ def copy_bundle(source: str | os.PathLike, target: str | os.PathLike, config: di
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(source) / WEIGHTS_FILE, target / WEIGHTS_FILE)
-    _write_atomic(target / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
+    write_atomic(target / CONFIG_FILE, json.dumps(config, indent=2) + "\n")
     load_bundle(target)
     return target
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

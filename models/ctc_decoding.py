@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tokenizer import CharTokenizer
+from seqrec.models.tokenizer import CharTokenizer
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ctc_decoding import path_spans
-from .tokenizer import CharTokenizer, normalize_text
+from seqrec.models.ctc_decoding import path_spans
+from seqrec.models.tokenizer import CharTokenizer, normalize_text
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .encoder import BiLSTMEncoder, EncoderDims
-from .heads import ClassifierHead, CTCHead
+from seqrec.models.encoder import BiLSTMEncoder, EncoderDims
+from seqrec.models.heads import ClassifierHead, CTCHead
 
 HEAD_TYPES = {"ctc": CTCHead, "classifier": ClassifierHead}
 

@@ -31,13 +31,13 @@ import build_digits_commands  # this script's folder is on sys.path when it runs
 import numpy as np
 
 from seqrec.models import DecodeOptions, copy_bundle, load_bundle, read_bundle_config
-from seqrec.pipelines.ctc_data import keep_vocabulary
-from seqrec.pipelines.manifest import read_manifest, write_manifests
-from seqrec.pipelines.metrics import closed_vocabulary_rates
-from seqrec.pipelines.recipe import load_recipe
-from seqrec.pipelines.speech import CTCRecognize, speech_pipeline
-from seqrec.pipelines.speech_corpora import join_clips, load_speech_corpora, noise_rows
-from seqrec.pipelines.training import train
+from seqrec.pipelines.core.manifest import read_manifest, write_manifests
+from seqrec.pipelines.core.metrics import closed_vocabulary_rates
+from seqrec.pipelines.speech.corpora import join_clips, load_speech_corpora, noise_rows
+from seqrec.pipelines.speech.data import keep_vocabulary
+from seqrec.pipelines.speech.stages import CTCRecognize, speech_pipeline
+from seqrec.pipelines.speech.training import train
+from seqrec.pipelines.training.recipes import load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE_ONE_RECIPE = ROOT / "configs" / "commands-real.yaml"

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seqrec.pipelines.manifest import read_manifest, write_manifest
-from seqrec.pipelines.synthetic_speech import available_voices, generate_corpus
+from seqrec.pipelines.core.manifest import read_manifest, write_manifest
+from seqrec.pipelines.speech.synthetic import available_voices, generate_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh")

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from seqrec.features import AudioAugmentConfig, InputError, augment_audio, load_audio
-from seqrec.features.augment import noise_stretch, reverberate
-from seqrec.pipelines.ctc_data import noise_paths
-from seqrec.pipelines.recipe import load_recipe
-from seqrec.pipelines.speech_corpora import room_noise_files
-from seqrec.pipelines.training import train
+from seqrec.features.audio.augment import noise_stretch, reverberate
+from seqrec.pipelines.speech.corpora import room_noise_files
+from seqrec.pipelines.speech.data import noise_paths
+from seqrec.pipelines.speech.training import train
+from seqrec.pipelines.training.recipes import load_recipe
 
 DATA = Path(__file__).parent / "data"
 RATE = 8000

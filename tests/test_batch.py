@@ -22,13 +22,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from seqrec.pipelines.batch import run_local
-from seqrec.pipelines.batch_inputs import BatchItem, read_inputs
-from seqrec.pipelines.batch_results import ResultLog
-from seqrec.pipelines.batch_tasks import TaskOptions
+from seqrec.pipelines.batch.inputs import BatchItem, read_inputs
+from seqrec.pipelines.batch.job import run_local
+from seqrec.pipelines.batch.tasks import TaskOptions
 from seqrec.pipelines.cli import main
-from seqrec.pipelines.device import UsageError
-from seqrec.pipelines.feature_shards import FeatureShards, load_features
+from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.feature_shards import FeatureShards, load_features
+from seqrec.pipelines.core.result_log import ResultLog
 
 # Clips of tests/data and the word each says (the bundled model gets all five right).
 WORDS = {
@@ -124,7 +124,7 @@ def test_result_log_cuts_a_torn_last_line_and_refuses_a_second_writer(tmp_path):
     path.write_text('{"id": "a", "path": "a.wav", "text": "one"}\n{"id": "b", "pa')
     with ResultLog(path) as log:
         assert log.repaired and list(log.rows) == ["a"]
-        with pytest.raises(UsageError, match="another job is writing to it"):
+        with pytest.raises(ConfigError, match="another job is writing to it"):
             ResultLog(path)
         log.write({"id": "b", "path": "b.wav", "text": "two"})
     assert [row["id"] for row in _rows(path)] == ["a", "b"]
@@ -165,7 +165,7 @@ def test_broken_inputs_are_error_rows_and_retry_errors_runs_only_them_again(data
 
 CRASHING_TASK = """
 import os
-from seqrec.pipelines.batch_tasks import BatchTask, no_preparation
+from seqrec.pipelines.batch.tasks import BatchTask, no_preparation
 
 def load(options):
     def run(items):
@@ -304,7 +304,7 @@ def test_ids_are_the_manifest_id_else_the_path_relative_to_the_input_root(data_d
     manifest.write_text(
         manifest.read_text() + json.dumps({"id": "utt-7", "audio_filepath": "a/x.wav"}) + "\n"
     )
-    with pytest.raises(UsageError, match="'utt-7' appears more than once"):
+    with pytest.raises(ConfigError, match="'utt-7' appears more than once"):
         read_inputs(manifest, ("audio",))
 
 
@@ -356,7 +356,7 @@ def test_a_librispeech_tree_is_read_with_its_transcripts_and_scored(data_dir, tm
 def test_features_are_sharded_float16_with_an_index_manifest(data_dir, tmp_path):
     from seqrec.features import SpectralConfig, load_audio, spectral_features
     from seqrec.models import read_bundle_config
-    from seqrec.pipelines.manifest import read_manifest
+    from seqrec.pipelines.core.manifest import read_manifest
 
     out = tmp_path / "feats"
     assert _batch("features", "--input", str(data_dir / "manifest.jsonl"), "--output", str(out)) == 0
@@ -413,18 +413,18 @@ def test_feature_shards_resume_after_a_shard_no_index_row_names(tmp_path):
         "000002.npz",
         "000003.npz",
     ]
-    from seqrec.pipelines.manifest import read_manifest
+    from seqrec.pipelines.core.manifest import read_manifest
 
     loaded = {row["id"]: load_features(row) for row in read_manifest(tmp_path / "index.jsonl")}
     assert all(np.array_equal(loaded[key], arrays[key]) for key in arrays) and loaded["5"].shape == (2, 3)
-    with pytest.raises(UsageError, match="other settings"):
+    with pytest.raises(ConfigError, match="other settings"):
         FeatureShards(tmp_path, {"kind": "logmel"})
 
 
 def test_batch_features_output_is_training_data(data_dir, tmp_path):
     from seqrec.features import SpectralConfig
     from seqrec.models import read_bundle_config
-    from seqrec.pipelines.ctc_data import load_corpus
+    from seqrec.pipelines.speech.data import load_corpus
 
     out = tmp_path / "feats"
     assert _batch("features", "--input", str(data_dir / "manifest.jsonl"), "--output", str(out)) == 0

@@ -22,15 +22,15 @@ import numpy as np
 import pytest
 
 from seqrec.features import MIN_SIDE, FrameSource, HandLandmarks, InputError
-from seqrec.features import frames as frames_module
-from seqrec.features.frame_readers import NewestFrame, paced
+from seqrec.features.vision import frames as frames_module
+from seqrec.features.vision.frame_readers import NewestFrame, paced
 from seqrec.models import bundled_model_names
 from seqrec.pipelines.cli import main
-from seqrec.pipelines.gesture_files import expand_media_inputs, recognize_file
-from seqrec.pipelines.gestures import GestureModel, GestureStream
-from seqrec.pipelines.landmark_data import load_hand_sequences
-from seqrec.pipelines.live_gestures import LiveGestures
-from seqrec.pipelines.overlay import draw_overlay
+from seqrec.pipelines.hands.data import load_hand_sequences
+from seqrec.pipelines.hands.live import LiveGestures
+from seqrec.pipelines.hands.media import expand_media_inputs, recognize_file
+from seqrec.pipelines.hands.overlay import draw_overlay
+from seqrec.pipelines.hands.recognizer import GestureModel, GestureStream
 
 HANDS_DIR = Path(__file__).parent / "data" / "hands"
 CLIP = HANDS_DIR / "hand_clip.mp4"  # 38 frames at 25 fps (0.00-1.48 s), a right hand in every one

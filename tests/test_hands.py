@@ -31,7 +31,7 @@ from seqrec.features import (
     load_hand_model,
     read_image,
 )
-from seqrec.features import frames as frames_module
+from seqrec.features.vision import frames as frames_module
 
 HANDS_DIR = Path(__file__).parent / "data" / "hands"
 THUMBS_UP = HANDS_DIR / "ios_thumbs_up.png"  # RGBA, a right hand; MediaPipe's expected landmarks beside it

@@ -77,7 +77,7 @@ def test_a_bundle_asking_for_beam_search_decodes_greedily_without_flashlight(mon
     import torch
 
     from seqrec.models import EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel
-    from seqrec.pipelines.speech import CTCRecognize
+    from seqrec.pipelines.speech.stages import CTCRecognize
 
     model = SequenceModel(
         ModelDims(EncoderDims(n_input=39, n_hidden=8, n_layers=1), {"ctc": HeadDims("ctc", len(TOKENIZER))})

@@ -17,7 +17,7 @@ import pytest
 
 from seqrec.features import InputError, StreamingSegmenter, VadConfig, load_audio, stream_audio
 from seqrec.pipelines import Transcriber
-from seqrec.pipelines.utterances import LONG_AUDIO_SECONDS
+from seqrec.pipelines.speech.long_audio import LONG_AUDIO_SECONDS
 
 # Single words whose speech fills the clip (FSDD's are trimmed; the Speech Commands "stop" has a
 # noise floor as loud as its quiet parts): an utterance found there spans the clip itself.

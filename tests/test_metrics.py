@@ -2,7 +2,7 @@
 
 import pytest
 
-from seqrec.pipelines.metrics import closed_vocabulary_rates
+from seqrec.pipelines.core.metrics import closed_vocabulary_rates
 
 
 def test_empty_references_count_as_false_accepts_not_as_insertions():

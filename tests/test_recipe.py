@@ -1,7 +1,7 @@
 import pytest
 
-from seqrec.pipelines.device import UsageError
-from seqrec.pipelines.recipe import bundled_recipe_names, load_recipe
+from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.training.recipes import bundled_recipe_names, load_recipe
 
 
 def test_bundled_recipe_loads_by_name_into_frozen_dataclasses():
@@ -25,21 +25,21 @@ def test_each_shipped_model_starts_from_a_stage_with_its_features_and_dims(stage
 
 def test_overrides_are_checked_like_the_file(tmp_path):
     assert load_recipe("digits-commands", {"train.epochs": 2}).train.epochs == 2
-    with pytest.raises(UsageError, match="unknown key"):
+    with pytest.raises(ConfigError, match="unknown key"):
         load_recipe("digits-commands", {"train.epoch": 2})
-    with pytest.raises(UsageError, match="epochs must be int"):
+    with pytest.raises(ConfigError, match="epochs must be int"):
         load_recipe("digits-commands", {"train.epochs": "ten"})
 
 
 def test_unknown_key_in_a_file_is_an_error(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("name: x\ndata: {train: [a.jsonl], dev: [b.jsonl], shuffle: true}\n")
-    with pytest.raises(UsageError, match=r"unknown key\(s\) \['shuffle'\]"):
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['shuffle'\]"):
         load_recipe(path)
 
 
 def test_yaml_is_loaded_safely(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("name: !!python/object/apply:os.system ['echo unsafe']\ndata: {train: [], dev: []}\n")
-    with pytest.raises(UsageError, match="not valid YAML"):
+    with pytest.raises(ConfigError, match="not valid YAML"):
         load_recipe(path)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from seqrec.features import SpectralConfig, load_audio, spectral_features, spectral_features_batch
-from seqrec.features import spectral as spectral_module
-from seqrec.features.spectral import librosa_features
+from seqrec.features.audio import spectral as spectral_module
+from seqrec.features.audio.spectral import librosa_features
 
 DATA = Path(__file__).parent / "data"
 CLIPS = ["sc_left_189cbabe_nohash_0.flac", "3_jackson_0.wav"]

@@ -16,10 +16,10 @@ import types
 import numpy as np
 import pytest
 
-from seqrec.features.live_audio import Microphone, MicrophoneError, PacedFile
+from seqrec.features.audio.live import Microphone, MicrophoneError, PacedFile
 from seqrec.pipelines import Transcriber
 from seqrec.pipelines.cli import main
-from seqrec.pipelines.utterances import LONG_AUDIO_SECONDS
+from seqrec.pipelines.speech.long_audio import LONG_AUDIO_SECONDS
 
 # Single words, each one utterance.
 CLIPS = [

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from seqrec.pipelines import synthetic_speech
-from seqrec.pipelines.manifest import read_manifest
-from seqrec.pipelines.synthetic_speech import (
+from seqrec.pipelines.speech import synthetic as synthetic_speech
+from seqrec.pipelines.core.manifest import read_manifest
+from seqrec.pipelines.speech.synthetic import (
     ENGINE_BINARIES,
     PITCH_RANGE,
     RATE_RANGE,

@@ -8,10 +8,10 @@ import torch
 from safetensors.torch import load_file
 
 from seqrec.models import DecodeOptions, load_bundle
+from seqrec.pipelines.batch.evaluate import evaluate
 from seqrec.pipelines.cli import main
-from seqrec.pipelines.evaluate import evaluate
-from seqrec.pipelines.recipe import load_recipe
-from seqrec.pipelines.training import train
+from seqrec.pipelines.speech.training import train
+from seqrec.pipelines.training.recipes import load_recipe
 
 MANIFEST = Path(__file__).parent / "data" / "manifest.jsonl"
 
@@ -95,7 +95,7 @@ def test_training_from_precomputed_features_never_imports_librosa(tmp_path):
     import numpy as np
 
     from seqrec.features import SpectralConfig, load_audio, spectral_features
-    from seqrec.pipelines.manifest import read_manifest, write_manifest
+    from seqrec.pipelines.core.manifest import read_manifest, write_manifest
 
     config = SpectralConfig(sample_rate=8000, fmax=4000)
     rows = []
@@ -108,8 +108,8 @@ def test_training_from_precomputed_features_never_imports_librosa(tmp_path):
     (tmp_path / "features.yaml").write_text(recipe)
     script = (
         "import sys; sys.modules['librosa'] = None\n"  # any import of librosa now fails
-        "from seqrec.pipelines.recipe import load_recipe\n"
-        "from seqrec.pipelines.training import train\n"
+        "from seqrec.pipelines.training.recipes import load_recipe\n"
+        "from seqrec.pipelines.speech.training import train\n"
         f"train(load_recipe({str(tmp_path / 'features.yaml')!r}), log=lambda *_: None)\n"
         "assert 'librosa' not in sys.modules or sys.modules['librosa'] is None\n"
     )
@@ -139,7 +139,7 @@ def test_fine_tuning_refuses_a_bundle_with_other_dims(tmp_path):
 
 
 def test_a_filler_stands_for_each_run_of_other_words(tmp_path):
-    from seqrec.pipelines.ctc_data import keep_vocabulary
+    from seqrec.pipelines.speech.data import keep_vocabulary
 
     vocabulary = ("three", "go")
     assert keep_vocabulary("bed three cat dog go", vocabulary) == "three go"
@@ -241,7 +241,7 @@ def test_two_ddp_processes_follow_the_single_process_losses(tmp_path):
 
 def test_speed_perturbation_adds_slower_and_faster_copies(tmp_path):
     from seqrec.features import SpectralConfig
-    from seqrec.pipelines.ctc_data import load_corpus
+    from seqrec.pipelines.speech.data import load_corpus
 
     config = SpectralConfig(sample_rate=8000, fmax=4000)
     plain = load_corpus((str(MANIFEST),), config, tmp_path, log=lambda *_: None)

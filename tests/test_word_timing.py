@@ -1,6 +1,6 @@
 import numpy as np
 
-from seqrec.pipelines.word_timing import align_words_to_speech
+from seqrec.pipelines.speech.word_timing import align_words_to_speech
 
 RATE = 8000
 
@@ -45,7 +45,7 @@ def test_without_speech_the_ctc_times_stay():
 
 
 def test_a_rejected_word_keeps_its_stretch_from_the_next_word():
-    from seqrec.pipelines.speech import AlignWordTimes
+    from seqrec.pipelines.speech.stages import AlignWordTimes
 
     decoded = [{**w, "kept": kept} for w, kept in zip(_words("#", "go"), (False, True), strict=False)]
     sample = {

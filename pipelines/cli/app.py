@@ -1,0 +1,334 @@
+"""The ``seqrec`` command: a thin layer over the library.
+
+Exit codes: 0 when every input succeeded, 1 when some failed (the rest done and written),
+2 for a usage error (nothing done). A user's mistake is one stderr line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from importlib.metadata import PackageNotFoundError, version
+
+from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, bundled_model_names, read_bundle_config
+from seqrec.pipelines.cli.batch import add_batch_parser
+from seqrec.pipelines.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, UsageError
+from seqrec.pipelines.cli.gestures import add_gestures_parser
+from seqrec.pipelines.cli.record import add_record_parser
+from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.output_formats import (
+    FORMATS,
+    SUBTITLE_FORMATS,
+    write_json,
+    write_jsonl_line,
+    write_subtitles,
+    write_txt,
+)
+
+# Fewer inputs than this finish before a progress bar would tell anyone anything.
+PROGRESS_MIN_INPUTS = 8
+
+
+def _version() -> str:
+    try:
+        return version("seqrec")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seqrec", description="Recognise speech, gestures and signs.")
+    parser.add_argument("--version", action="version", version=f"seqrec {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("transcribe", help="transcribe audio files or folders, or live audio")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders (searched recursively)")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_SPEECH_MODEL,
+        help=f"bundled model name or bundle folder (default: {DEFAULT_SPEECH_MODEL})",
+    )
+    p.add_argument(
+        "--format",
+        default="txt",
+        choices=FORMATS,
+        help="txt (default), json, jsonl, or srt/vtt files under --output",
+    )
+    p.add_argument("--output", metavar="DIR", help="folder for srt/vtt files (mirrors the input paths)")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--batch-size", type=int, default=32, help="inputs run through the model together")
+    _add_decode_options(p)
+    live = p.add_argument_group(
+        "live audio", "instead of PATH: one result per utterance as it ends (txt or jsonl)"
+    )
+    live.add_argument(
+        "--mic", action="store_true", help="the microphone, until Ctrl-C (needs the [mic] extra)"
+    )
+    live.add_argument(
+        "--device-index", type=int, metavar="N", help="the input device for --mic (default: the system's)"
+    )
+    live.add_argument(
+        "--stream-file", metavar="FILE", help="FILE played in real time, as a microphone would hear it"
+    )
+    live.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help="play --stream-file X times faster than real time (default: 1)",
+    )
+    p.set_defaults(run=run_transcribe)
+
+    p = commands.add_parser("models", help="list the bundled models")
+    p.add_argument("--format", default="txt", choices=("txt", "json"))
+    p.set_defaults(run=run_models)
+
+    p = commands.add_parser("train", help="train a model from a YAML recipe (resumes from its checkpoint)")
+    p.add_argument("recipe", metavar="NAME|PATH", help="a bundled recipe name or a YAML file")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe key, e.g. train.epochs=5",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        help="stop after this many steps in total (with a checkpoint); rerun to go on",
+    )
+    p.set_defaults(run=run_train)
+
+    p = commands.add_parser(
+        "evaluate", help="score a model on a JSON-Lines manifest: WER/CER, or accuracy and confusion PNGs"
+    )
+    p.add_argument("manifest", metavar="MANIFEST")
+    p.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
+    p.add_argument("--out", metavar="DIR", help="write metrics.json and results.jsonl here")
+    p.add_argument("--device")
+    _add_decode_options(p)
+    p.set_defaults(run=run_evaluate)
+
+    add_batch_parser(commands)
+    add_gestures_parser(commands)
+    add_record_parser(commands)
+    return parser
+
+
+def _add_decode_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--decoder",
+        choices=("greedy", "beam"),
+        help="greedy (fast) or lexicon beam search ([lm] extra); default: the model's",
+    )
+    parser.add_argument(
+        "--lm-weight", type=float, metavar="W", help="with --decoder beam: weight of the model's word bigram"
+    )
+
+
+def decode_options(args, model: str):
+    """The model's decode options, changed where the command line says; None when it says nothing."""
+    import dataclasses
+
+    from seqrec.models import DecodeOptions
+
+    if args.decoder is None and args.lm_weight is None:
+        return None
+    options = DecodeOptions(**read_bundle_config(model).get("decode", {}))
+    changes = {"method": args.decoder, "lm_weight": args.lm_weight}
+    return dataclasses.replace(options, **{key: value for key, value in changes.items() if value is not None})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.formatwarning = lambda message, *_, **__: f"seqrec: {message}\n"  # one line, no source echo
+    try:
+        return args.run(args)
+    except (UsageError, ConfigError, BundleError) as error:
+        print(f"seqrec: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except ImportError as error:  # an optional extra that is not installed: its message says which
+        print(f"seqrec: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`seqrec ... | head`): stop quietly, without a traceback at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_SOME_FAILED
+    except KeyboardInterrupt:
+        print("seqrec: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run_transcribe(args) -> int:
+    from tqdm import tqdm
+
+    from seqrec.pipelines.speech.transcriber import Transcriber, expand_inputs
+
+    if args.mic or args.stream_file is not None:
+        return run_live(args)
+    if not args.paths:
+        raise UsageError("transcribe: give PATH..., --mic or --stream-file FILE")
+    if args.device_index is not None:
+        raise UsageError("--device-index goes with --mic")
+    if args.speed is not None:
+        raise UsageError("--speed goes with --stream-file")
+    if args.format in SUBTITLE_FORMATS and not args.output:
+        raise UsageError(f"--format {args.format} writes files: give --output DIR")
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    inputs = expand_inputs(args.paths)
+    transcriber = Transcriber(
+        args.model, args.device, batch_size=args.batch_size, decode=decode_options(args, args.model)
+    )
+    # Folders without audio are failures found before any decoding; the rest go through the model.
+    records_by_path = {path: {"path": path, "error": error} for path, error in inputs if error}
+    to_run = [path for path, error in inputs if not error]
+    progress = tqdm(
+        total=len(inputs),
+        unit="file",
+        file=sys.stderr,
+        disable=None if len(inputs) >= PROGRESS_MIN_INPUTS else True,
+    )
+    records, failed = [], 0
+    results = iter(transcriber.transcribe_paths(to_run))
+    for path, error in inputs:
+        record = records_by_path[path] if error else next(results)
+        progress.update()
+        if "error" in record:
+            failed += 1
+            progress.write(f"seqrec: {record['path']}: {record['error']}", file=sys.stderr)
+        if args.format == "jsonl":
+            write_jsonl_line(record, sys.stdout)
+        elif args.format in SUBTITLE_FORMATS and "error" not in record:
+            write_subtitles(record, args.output, args.format)
+        records.append(record)
+    progress.close()
+    if args.format == "txt":
+        write_txt(records, sys.stdout, single=len(inputs) == 1)
+    elif args.format == "json":
+        write_json(records, sys.stdout)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def run_live(args) -> int:
+    """``--mic`` or ``--stream-file``: the same live path, a row per utterance as soon as it is recognised."""
+    from seqrec.features import InputError
+    from seqrec.features.audio.live import Microphone, MicrophoneError, PacedFile
+    from seqrec.pipelines.speech.transcriber import Transcriber
+
+    if args.paths or (args.mic and args.stream_file is not None):
+        raise UsageError("give PATH..., --mic or --stream-file FILE: one source at a time")
+    if args.device_index is not None and not args.mic:
+        raise UsageError("--device-index goes with --mic")
+    if args.speed is not None and (args.stream_file is None or not args.speed > 0):
+        raise UsageError("--speed goes with --stream-file and must be positive")
+    if args.format not in ("txt", "jsonl"):
+        raise UsageError(f"--format {args.format}: live audio prints txt or jsonl")
+    try:
+        source = Microphone(args.device_index) if args.mic else PacedFile(args.stream_file, args.speed or 1.0)
+        transcriber = Transcriber(args.model, args.device, decode=decode_options(args, args.model))
+        failed = 0
+        for row in transcriber.transcribe_live(source, args.stream_file):
+            if "error" in row:
+                failed += 1
+                print(
+                    f"seqrec: {row['path'] or 'mic'}: {row['error']} (the utterance at {row['start']:.1f} s)",
+                    file=sys.stderr,
+                )
+            if args.format == "jsonl":
+                write_jsonl_line(row, sys.stdout)
+            elif row.get("text"):
+                print(row["text"], flush=True)
+    except MicrophoneError as error:
+        raise UsageError(f"--mic: {error}") from None
+    except InputError as error:
+        print(f"seqrec: {error}", file=sys.stderr)
+        if args.format == "jsonl":
+            write_jsonl_line({"path": args.stream_file, "error": error.reason}, sys.stdout)
+        return EXIT_SOME_FAILED
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+# What `seqrec models` shows of each evaluation, and how.
+MODEL_FIGURES = {
+    "wer": lambda v: f"WER {v:.1%}",
+    "false_accept_rate": lambda v: f"false accepts {v:.1%}",
+    "word_start_error": lambda v: f"word start error {v:.3f} s",
+}
+
+
+def run_models(args) -> int:
+    rows = []
+    for name in bundled_model_names():
+        config = read_bundle_config(name)
+        metrics = {
+            # A set of out-of-vocabulary clips only has no words to get wrong: no WER to show.
+            set_name: {
+                key: values[key]
+                for key in MODEL_FIGURES
+                if key in values and (key != "wer" or values.get("utterances", 1))
+            }
+            for set_name, values in config.get("metrics", {}).items()
+        }
+        rows.append(
+            {
+                "name": name,
+                "task": config.get("task"),
+                "vocabulary": config.get("vocabulary", []),
+                "metrics": metrics,
+            }
+        )
+    if args.format == "json":
+        write_json(rows, sys.stdout)
+        return EXIT_OK
+    for row in rows:
+        default = " (default)" if row["name"] == DEFAULT_SPEECH_MODEL else ""
+        print(f"{row['name']}{default}: {row['task']}, {len(row['vocabulary'])} words")
+        print(f"  vocabulary: {' '.join(row['vocabulary'])}")
+        for set_name, values in row["metrics"].items():
+            print(f"  {set_name}: " + ", ".join(MODEL_FIGURES[k](v) for k, v in values.items()))
+    return EXIT_OK
+
+
+def run_train(args) -> int:
+    from seqrec.pipelines.speech.training import train
+    from seqrec.pipelines.training.recipes import load_recipe
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set {item}: expected KEY=VALUE")
+        import yaml
+
+        overrides[key] = yaml.safe_load(value)
+    recipe = load_recipe(args.recipe, overrides)
+    if recipe.modality == "hands":
+        from seqrec.pipelines.hands.training import train_hands
+
+        best = train_hands(recipe, max_steps=args.max_steps)
+    else:
+        best = train(recipe, max_steps=args.max_steps)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one process answers
+        print(best)
+    return EXIT_OK
+
+
+def run_evaluate(args) -> int:
+    from seqrec.pipelines.batch.evaluate import evaluate
+
+    if read_bundle_config(args.model).get("modality") == "hands":
+        from seqrec.pipelines.batch.hand_evaluate import evaluate_hand_model
+
+        metrics = evaluate_hand_model(args.model, args.manifest, args.out, args.device)
+        print(json.dumps(metrics, indent=2))
+        return EXIT_OK
+    metrics = evaluate(args.model, args.manifest, args.out, args.device, decode_options(args, args.model))
+    print(json.dumps(metrics, indent=2))
+    return EXIT_SOME_FAILED if metrics["errors"] else EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,278 @@
+"""Hand-landmark datasets: sequences of hands with their labels, read from manifests and cached.
+
+A row of a hands manifest names its input in one of three ways, and carries its targets:
+
+- ``image_filepath``: a photo; its landmarks are found once (IMAGE mode) and cached;
+- ``video_filepath``: a video; its landmarks are tracked once (VIDEO mode) and cached;
+- ``features_filepath``: a landmark file (``.npz``: ``landmarks`` [T, 2, 21, 3], ``present``
+  [T, 2], ``aspect``), as ``seqrec record`` and the format readers write;
+
+and ``label`` (for a model with one classifier head), ``labels`` (``{head: label}``) or ``text``
+(the symbols a CTC head should read). A landmark dataset is a folder holding ``manifest.jsonl``
+and its landmark files; a recipe may name the folder or the manifest. A folder without a manifest
+is read as an image folder: ``LABEL/*.jpg`` (and videos), the subfolder's name the label; a
+Kaggle ISLR or ASL Fingerspelling CSV reads its parquet files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seqrec.features import N_COORDS, N_HAND_LANDMARKS, N_HANDS, InputError
+from seqrec.pipelines.core.manifest import read_manifest, write_manifest
+
+MANIFEST_FILE = "manifest.jsonl"
+
+
+@dataclass
+class HandSequence:
+    """One input's hands over time and its targets.
+
+    ``landmarks`` [T, 2, 21, 3] float32 and ``present`` [T, 2] bool in the layout of
+    ``seqrec.features.vision.hand_layout``; ``aspect`` is the picture's width over height. A photo is a
+    sequence of one frame. ``labels`` maps head names to labels (``""`` for "the only classifier
+    head"); ``text`` is a CTC target.
+    """
+
+    landmarks: np.ndarray
+    present: np.ndarray
+    aspect: float = 1.0
+    labels: dict[str, str] = field(default_factory=dict)
+    text: str | None = None
+    path: str = ""
+    timestamps: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.landmarks)
+
+    @property
+    def found(self) -> bool:
+        """Whether any hand was seen in any frame."""
+        return bool(self.present.any())
+
+
+def empty_hands(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros((n_frames, N_HANDS, N_HAND_LANDMARKS, N_COORDS), np.float32), np.zeros(
+        (n_frames, N_HANDS), bool
+    )
+
+
+def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:
+    """Write one sequence's landmarks as ``.npz`` (atomic: a killed writer leaves no half file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    arrays = {
+        "landmarks": sequence.landmarks.astype(np.float32),
+        "present": sequence.present.astype(bool),
+        "aspect": np.float32(sequence.aspect),
+    }
+    if sequence.timestamps is not None:
+        arrays["timestamps"] = np.asarray(sequence.timestamps, np.float64)
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def load_landmarks(path: str | os.PathLike, key: str | None = None) -> HandSequence:
+    """Read a landmark file: ``.npz`` as ``save_landmarks`` writes it, a Kaggle ISLR ``.parquet``,
+    or sequence ``key`` of an ASL Fingerspelling ``.parquet``; a wrong file is an ``InputError``
+    (``key`` is ignored for a file that holds one sequence)."""
+    if Path(path).suffix.lower() == ".parquet":
+        from seqrec.pipelines.hands.readers import parquet_sequence
+
+        return parquet_sequence(path, key)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            landmarks, present = data["landmarks"].astype(np.float32), data["present"].astype(bool)
+            aspect = float(data["aspect"]) if "aspect" in data else 1.0
+            timestamps = data.get("timestamps")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (OSError, ValueError, KeyError) as error:
+        raise InputError(path, f"not a landmark file ({' '.join(str(error).split())})") from None
+    if (
+        landmarks.ndim != 4
+        or landmarks.shape[1:] != (N_HANDS, N_HAND_LANDMARKS, N_COORDS)
+        or present.shape != landmarks.shape[:2]
+    ):
+        raise InputError(
+            path,
+            f"landmarks must be [T, {N_HANDS}, {N_HAND_LANDMARKS}, {N_COORDS}] with present [T, {N_HANDS}]",
+        )
+    return HandSequence(landmarks, present, aspect, path=str(path), timestamps=timestamps)
+
+
+def write_landmark_dataset(
+    folder: str | os.PathLike, sequences: Iterable[HandSequence], extra: Sequence[dict] | None = None
+) -> Path:
+    """A dataset folder: one ``.npz`` per sequence under ``landmarks/`` and ``manifest.jsonl``.
+
+    ``extra`` adds fields to each row (e.g. ``group`` for splits), in the sequences' order.
+    """
+    folder = Path(folder)
+    rows = []
+    for index, sequence in enumerate(sequences):
+        file = save_landmarks(folder / "landmarks" / f"{index:06d}.npz", sequence)
+        row = {"features_filepath": str(file)}
+        if sequence.labels:
+            row |= (
+                {"label": sequence.labels[""]}
+                if list(sequence.labels) == [""]
+                else {"labels": sequence.labels}
+            )
+        if sequence.text is not None:
+            row["text"] = sequence.text
+        if sequence.path:
+            row["source"] = sequence.path
+        rows.append(row | (extra[index] if extra else {}))
+    write_manifest(folder / MANIFEST_FILE, rows)
+    return folder / MANIFEST_FILE
+
+
+def manifest_path(name: str | os.PathLike) -> Path:
+    """A manifest as named, or the ``manifest.jsonl`` of a dataset folder."""
+    path = Path(name)
+    return path / MANIFEST_FILE if path.is_dir() else path
+
+
+def dataset_rows(name: str | os.PathLike) -> tuple[Path, list[dict]]:
+    """The rows of a manifest, of a dataset folder, or of an image folder (``LABEL/*.jpg``, videos too)."""
+    from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+    path = Path(name)
+    if path.suffix.lower() == ".csv":
+        from seqrec.pipelines.hands.readers import kaggle_csv_rows
+
+        return path, kaggle_csv_rows(path)
+    if not path.is_dir() or (path / MANIFEST_FILE).is_file():
+        manifest = manifest_path(path)
+        return manifest, list(read_manifest(manifest))
+    rows = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.parent != path):
+        suffix = file.suffix.lower()
+        if suffix in IMAGE_EXTENSIONS or suffix in VIDEO_EXTENSIONS:
+            kind = "image_filepath" if suffix in IMAGE_EXTENSIONS else "video_filepath"
+            rows.append({kind: str(file.resolve()), "label": file.relative_to(path).parts[0]})
+    if not rows:
+        raise InputError(path, "no manifest.jsonl, and no LABEL/ subfolders with images or videos")
+    return path, rows
+
+
+def row_targets(row: dict) -> tuple[dict[str, str], str | None]:
+    labels = {str(k): str(v) for k, v in row["labels"].items()} if isinstance(row.get("labels"), dict) else {}
+    if "label" in row:
+        labels[""] = str(row["label"])
+    return labels, (str(row["text"]) if "text" in row else None)
+
+
+def load_hand_sequences(
+    manifests: Iterable[str | os.PathLike], cache_dir: str | os.PathLike, log=print
+) -> list[HandSequence]:
+    """Every row of the manifests as a ``HandSequence``; photos and videos are run through MediaPipe
+    once and cached by the rows' content, so a second run (or another recipe) reads the cache.
+
+    A photo or video that cannot be read is logged and skipped; one with no hand in view is kept
+    (its ``present`` is all false), so evaluation can count it as the miss it is.
+    """
+    sequences: list[HandSequence] = []
+    for source in manifests:
+        manifest, rows = dataset_rows(source)
+        media = [row for row in rows if "features_filepath" not in row]
+        extracted = _extract_cached(manifest, media, Path(cache_dir), log) if media else {}
+        for row in rows:
+            labels, text = row_targets(row)
+            if "features_filepath" in row:
+                sequence = load_landmarks(row["features_filepath"], row.get("features_key"))
+            else:
+                source = row.get("image_filepath") or row["video_filepath"]
+                if source not in extracted:
+                    continue
+                sequence = extracted[source]
+            sequences.append(dataclasses.replace(sequence, labels=labels, text=text))
+    return sequences
+
+
+def _extract_cached(manifest: Path, rows: list[dict], cache_dir: Path, log) -> dict[str, HandSequence]:
+    files = [row.get("image_filepath") or row["video_filepath"] for row in rows]
+    stamps = [[f, *_stat(f)] for f in files]
+    key = hashlib.sha256(json.dumps(stamps).encode()).hexdigest()[:16]
+    cache = cache_dir / f"{manifest.stem}-landmarks-{key}.npz"
+    if not cache.is_file():
+        from seqrec.features import FrameSource, HandLandmarks
+
+        log(f"finding hands in {len(files)} files of {manifest} (cached in {cache})")
+        sequences: list[HandSequence] = []
+        with HandLandmarks() as finder:
+            for row, file in zip(rows, files, strict=True):
+                try:
+                    if "image_filepath" in row:
+                        hands = [finder.detect(file)]
+                    else:
+                        with FrameSource(file) as frames:
+                            hands = list(finder.track(frames))
+                except InputError as error:
+                    log(f"skipped: {error}")
+                    sequences.append(HandSequence(*empty_hands(0), path=file))
+                    continue
+                sequences.append(sequence_of_hands(hands, path=file))
+        _save_pack(cache, sequences)
+    return {s.path: s for s in _load_pack(cache) if len(s)}
+
+
+def sequence_of_hands(hands: Sequence, path: str = "") -> HandSequence:
+    """The ``Hands`` of consecutive frames (or one photo) as one ``HandSequence``."""
+    if not hands:
+        return HandSequence(*empty_hands(0), path=path)
+    timestamps = [h.timestamp for h in hands]
+    return HandSequence(
+        np.stack([h.landmarks for h in hands]),
+        np.stack([h.present for h in hands]),
+        hands[0].aspect,
+        path=path,
+        timestamps=None if None in timestamps else np.array(timestamps),
+    )
+
+
+def _stat(path: str) -> tuple[int, int]:
+    try:
+        status = os.stat(path)
+        return status.st_size, status.st_mtime_ns
+    except OSError:
+        return -1, -1
+
+
+def _save_pack(path: Path, sequences: list[HandSequence]) -> None:
+    """Many sequences in one file: a photo folder's cache is one read, not two thousand."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    lengths = np.array([len(s) for s in sequences], np.int64)
+    landmarks = np.concatenate([s.landmarks for s in sequences]) if sequences else empty_hands(0)[0]
+    present = np.concatenate([s.present for s in sequences]) if sequences else empty_hands(0)[1]
+    np.savez_compressed(
+        tmp,
+        landmarks=landmarks,
+        present=present,
+        lengths=lengths,
+        aspects=np.array([s.aspect for s in sequences], np.float32),
+        paths=np.array([s.path for s in sequences], dtype=str),
+    )
+    os.replace(tmp, path)
+
+
+def _load_pack(path: Path) -> list[HandSequence]:
+    with np.load(path, allow_pickle=False) as data:
+        bounds = np.concatenate([[0], np.cumsum(data["lengths"])])
+        landmarks, present = data["landmarks"], data["present"]
+        return [
+            HandSequence(landmarks[a:b], present[a:b], float(aspect), path=str(p))
+            for a, b, aspect, p in zip(bounds[:-1], bounds[1:], data["aspects"], data["paths"], strict=False)
+        ]

@@ -1,0 +1,273 @@
+"""Training data for CTC models: corpora (cached), length-bucketed epoch plans, padded batches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+from seqrec.features import AudioAugmentConfig, InputError, SpectralConfig
+from seqrec.models import CharTokenizer, normalize_text
+from seqrec.pipelines.core.feature_shards import SETTINGS_FILE, load_features, read_settings
+from seqrec.pipelines.core.manifest import read_manifest
+
+
+@dataclass
+class Corpus:
+    """Utterances with their transcripts, as feature arrays or, for audio augmentation, as audio."""
+
+    texts: list[str]
+    arrays: list[np.ndarray]  # features [T, D] float32, or audio [n_samples] float32
+    is_audio: bool
+    frames_per_unit: float = 1.0  # feature frames per array element (1 / hop length for audio)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Length of each utterance in feature frames, for batch planning."""
+        return np.array([int(len(a) * self.frames_per_unit) + 1 for a in self.arrays])
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+
+def load_corpus(
+    manifests: tuple[str, ...],
+    config: SpectralConfig,
+    cache_dir: str | os.PathLike,
+    keep_audio: bool = False,
+    log=print,
+    speeds: tuple[float, ...] = (),
+) -> Corpus:
+    """Every row of the manifests as features (or audio), computed once and cached by content and settings.
+
+    ``speeds`` adds a copy of every row played at each of those speeds (0.9: 10% slower and lower,
+    as sox's ``speed``): Kaldi's speed perturbation, cached like the rest.
+
+    Rows with ``features_filepath`` (a ``.npy`` array, or a shard of ``seqrec batch features``)
+    are read as they are, so training from precomputed features needs neither librosa nor the
+    audio; features computed with other settings than the recipe's are refused.
+    """
+    corpus = Corpus([], [], is_audio=keep_audio, frames_per_unit=1 / config.hop_length if keep_audio else 1.0)
+    kind = "audio" if keep_audio else "features"
+    for manifest in manifests:
+        rows = list(read_manifest(manifest))
+        _check_feature_settings(Path(manifest), rows, config)
+        if (keep_audio or speeds) and any("audio_filepath" not in row for row in rows):
+            raise ValueError(
+                f"{manifest}: audio augmentation and speed perturbation need audio_filepath on every row"
+            )
+        texts = [normalize_text(row["text"]) for row in rows]
+        for speed in (1.0, *speeds):
+            key_parts = [kind, rows, config.to_dict()] + ([speed] if speed != 1.0 else [])
+            key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:16]
+            cache = Path(cache_dir) / f"{Path(manifest).stem}-{kind}-{key}.npz"
+            if not cache.is_file():
+                log(
+                    f"computing {kind} for {len(rows)} rows of {manifest}"
+                    + (f" at speed {speed:g}" if speed != 1.0 else "")
+                )
+                arrays = [_row_array(row, config, keep_audio, speed) for row in rows]
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache.with_name(cache.stem + ".tmp.npz")
+                np.savez(
+                    tmp,
+                    data=np.concatenate(arrays).astype(np.float16),
+                    lengths=np.array([len(a) for a in arrays]),
+                )
+                os.replace(tmp, cache)
+            # Always read back from the float16 cache, so a fresh run and a resumed one see the same numbers.
+            with np.load(cache, allow_pickle=False) as stored:
+                corpus.arrays += np.split(
+                    stored["data"].astype(np.float32), np.cumsum(stored["lengths"])[:-1]
+                )
+            corpus.texts += texts
+    return corpus
+
+
+def _check_feature_settings(manifest: Path, rows: list[dict], config: SpectralConfig) -> None:
+    """``seqrec batch features`` writes its settings beside its index: they must be the recipe's."""
+    if not any("features_filepath" in row for row in rows):
+        return
+    stored = read_settings(manifest.parent)
+    if stored is not None and stored.get("features") != config.to_dict():
+        raise ValueError(
+            f"{manifest}: its features were computed with other settings "
+            f"({manifest.parent / SETTINGS_FILE}) than the recipe's"
+        )
+
+
+def keep_vocabulary(text: str, vocabulary: tuple[str, ...], filler: str = "") -> str:
+    """The transcript a closed-vocabulary model learns: other words are dropped (trained to blank),
+    or, with a ``filler``, each run of them becomes that one symbol."""
+    kept = []
+    for word in text.split():
+        if word in vocabulary:
+            kept.append(word)
+        elif filler and kept[-1:] != [filler]:
+            kept.append(filler)
+    return " ".join(kept)
+
+
+def _row_array(row: dict, config: SpectralConfig, keep_audio: bool, speed: float = 1.0) -> np.ndarray:
+    if "features_filepath" in row:
+        return load_features(row)
+    from seqrec.features import load_audio, resample, spectral_features
+
+    try:
+        audio = load_audio(row["audio_filepath"], config.sample_rate)
+    except InputError as error:
+        raise InputError(row["audio_filepath"], f"cannot train on it: {error.reason}") from None
+    if speed != 1.0:  # more samples played at the same rate: slower and lower
+        audio = resample(audio, config.sample_rate, round(config.sample_rate / speed))
+    return audio if keep_audio else spectral_features(audio, config)
+
+
+def plan_epoch(
+    lengths: np.ndarray,
+    batch_frames: int,
+    seed: int,
+    epoch: int,
+    join_probability: float = 0.0,
+    join_max: int = 3,
+) -> list[list[tuple[int, ...]]]:
+    """Batches for one epoch, a pure function of (seed, epoch): resuming mid-epoch replays it exactly.
+
+    Each item is a tuple of utterance indices, joined end to end into one connected sequence (a
+    single index most of the time). Items of similar length share a batch, so little is padding;
+    a batch holds at most ``batch_frames`` padded frames.
+    """
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(lengths))
+    items, i = [], 0
+    while i < len(order):
+        take = int(rng.integers(2, join_max + 1)) if join_max > 1 and rng.random() < join_probability else 1
+        items.append(tuple(int(j) for j in order[i : i + take]))
+        i += take
+    item_lengths = np.array([sum(lengths[j] for j in item) for item in items])
+    # Jitter before sorting, so batches are not the same neighbours every epoch.
+    by_length = np.argsort(item_lengths * rng.uniform(0.9, 1.1, len(items)), kind="stable")
+    batches, current, longest = [], [], 0
+    for index in by_length:
+        longest_if_added = max(longest, item_lengths[index])
+        if current and longest_if_added * (len(current) + 1) > batch_frames:
+            batches.append(current)
+            current, longest_if_added = [], item_lengths[index]
+        current.append(items[index])
+        longest = longest_if_added
+    if current:
+        batches.append(current)
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+class BatchMaker:
+    """Turns a planned batch into padded tensors; all randomness comes from ``(seed, epoch, index)``.
+
+    With audio in the corpus, each utterance is augmented, joined items are joined as audio, and
+    features are computed per batch, so every epoch sees new variants.
+    """
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        tokenizer: CharTokenizer,
+        features: SpectralConfig,
+        augment: AudioAugmentConfig | None,
+        spec_augment: bool,
+        seed: int,
+    ):
+        self.corpus, self.tokenizer, self.features = corpus, tokenizer, features
+        self.augment, self.spec_augment, self.seed = augment, spec_augment, seed
+        self._noises: list[np.ndarray] | None = None
+
+    def __call__(self, batch: list[tuple[int, ...]], epoch: int, index: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, epoch, index])
+        arrays = [self._item_features(item, rng) for item in batch]
+        lengths = torch.tensor([len(a) for a in arrays])
+        padded = pad_sequence([torch.from_numpy(a) for a in arrays], batch_first=True)
+        if self.spec_augment:
+            spec_augment(padded, lengths, rng)
+        targets = [self.tokenizer.encode(" ".join(self.corpus.texts[j] for j in item)) for item in batch]
+        return {
+            "features": padded,
+            "lengths": lengths,
+            "targets": torch.tensor([t for target in targets for t in target]),
+            "target_lengths": torch.tensor([len(t) for t in targets]),
+        }
+
+    def _item_features(self, item: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        if not self.corpus.is_audio:
+            return np.concatenate([self.corpus.arrays[j] for j in item])
+        from seqrec.features import augment_audio, spectral_features
+
+        rate = self.features.sample_rate
+        if self.augment is None:
+            audio = [self.corpus.arrays[j] for j in item]
+        else:
+            noises = self._noise_recordings()
+            audio = [augment_audio(self.corpus.arrays[j], rate, self.augment, rng, noises) for j in item]
+        return spectral_features(np.concatenate(audio), self.features)
+
+    def _noise_recordings(self) -> list[np.ndarray]:
+        # Decoded on first use, in the process that makes the batches (a loader worker or the trainer).
+        if self._noises is None:
+            from seqrec.features import load_audio
+
+            self._noises = [
+                load_audio(path, self.features.sample_rate) for path in noise_paths(self.augment.noise_files)
+            ]
+        return self._noises
+
+
+def noise_paths(entries: Iterable[str]) -> list[Path]:
+    """The audio files a recipe's ``noise_files`` names: files as given, folders searched recursively."""
+    from seqrec.features import find_audio_files
+
+    paths = []
+    for entry in entries:
+        path = Path(entry)
+        if path.is_dir():
+            found = find_audio_files(path)
+            if not found:
+                raise InputError(path, "no audio files in this noise folder")
+            paths += found
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise InputError(path, "noise file or folder not found")
+    return paths
+
+
+class PlannedBatches(torch.utils.data.Dataset):
+    """One epoch's plan as a dataset of whole batches, from ``start`` on, for a DataLoader's workers."""
+
+    def __init__(self, plan: list, make: BatchMaker, epoch: int, start: int = 0):
+        self.plan, self.make, self.epoch, self.start = plan, make, epoch, start
+
+    def __len__(self) -> int:
+        return len(self.plan) - self.start
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return self.make(self.plan[self.start + i], self.epoch, self.start + i)
+
+
+def spec_augment(
+    features: torch.Tensor, lengths: torch.Tensor, rng: np.random.Generator, n_masks: int = 2
+) -> None:
+    """SpecAugment in place: zero ``n_masks`` time spans (≤ 5% of each item) and feature bands (≤ 10%)."""
+    batch, _, dim = features.shape
+    for row in range(batch):
+        length = int(lengths[row])
+        for _ in range(n_masks):
+            width = int(rng.integers(0, length // 20 + 1))
+            start = int(rng.integers(0, length - width + 1))
+            features[row, start : start + width] = 0
+            width = int(rng.integers(0, dim // 10 + 1))
+            start = int(rng.integers(0, dim - width + 1))
+            features[row, :length, start : start + width] = 0
