@@ -33,11 +33,11 @@ import numpy as np
 from seqrec.models import DecodeOptions, copy_bundle, load_bundle, read_bundle_config
 from seqrec.pipelines.core.manifest import read_manifest, write_manifests
 from seqrec.pipelines.core.metrics import closed_vocabulary_rates
+from seqrec.pipelines.recipes import load_recipe
 from seqrec.pipelines.speech.corpora import join_clips, load_speech_corpora, noise_rows
 from seqrec.pipelines.speech.data import keep_vocabulary
 from seqrec.pipelines.speech.stages import CTCRecognize, speech_pipeline
 from seqrec.pipelines.speech.training import train
-from seqrec.pipelines.training.recipes import load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE_ONE_RECIPE = ROOT / "configs" / "commands-real.yaml"

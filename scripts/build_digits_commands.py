@@ -21,9 +21,9 @@ from pathlib import Path
 from seqrec.models import DecodeOptions, copy_bundle, read_bundle_config
 from seqrec.pipelines.batch.evaluate import evaluate
 from seqrec.pipelines.core.manifest import write_manifests
+from seqrec.pipelines.recipes import load_recipe
 from seqrec.pipelines.speech.corpora import join_clips, load_speech_corpora
 from seqrec.pipelines.speech.training import train
-from seqrec.pipelines.training.recipes import load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGE_ONE_RECIPE = ROOT / "configs" / "digits-commands-real.yaml"

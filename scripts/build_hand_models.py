@@ -22,12 +22,12 @@ from pathlib import Path
 
 from seqrec.models import copy_bundle, read_bundle_config
 from seqrec.pipelines.core.manifest import write_manifest
+from seqrec.pipelines.hands.composition import compose_set
 from seqrec.pipelines.hands.corpora import digit_photo_rows, kinivi_sets
 from seqrec.pipelines.hands.data import load_hand_sequences, write_landmark_dataset
 from seqrec.pipelines.hands.recognizer import GestureModel
-from seqrec.pipelines.hands.sequences import compose_set
 from seqrec.pipelines.hands.training import evaluate_hands, train_hands
-from seqrec.pipelines.training.recipes import load_recipe
+from seqrec.pipelines.recipes import load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("sign-digits", "hand-gestures", "sign-digits-ctc")

@@ -80,9 +80,9 @@ import json, sys
 from pathlib import Path
 try:
     from seqrec.pipelines.hands.data import load_hand_sequences, write_landmark_dataset
-    from seqrec.pipelines.hands.sequences import compose_set
-    from seqrec.pipelines.hands.recognizer import GestureRecognizer as Recognizer
-    from seqrec.pipelines.training.recipes import load_recipe
+    from seqrec.pipelines.hands.composition import compose_set
+    from seqrec.pipelines.hands.recognizer import GestureModel as Recognizer
+    from seqrec.pipelines.recipes import load_recipe
 except ImportError:
     from seqrec.pipelines.landmark_data import load_hand_sequences, write_landmark_dataset
     from seqrec.pipelines.sign_sequences import compose_set

@@ -8,10 +8,10 @@ import pytest
 
 from seqrec.features import AudioAugmentConfig, InputError, augment_audio, load_audio
 from seqrec.features.audio.augment import noise_stretch, reverberate
+from seqrec.pipelines.recipes import load_recipe
 from seqrec.pipelines.speech.corpora import room_noise_files
 from seqrec.pipelines.speech.data import noise_paths
 from seqrec.pipelines.speech.training import train
-from seqrec.pipelines.training.recipes import load_recipe
 
 DATA = Path(__file__).parent / "data"
 RATE = 8000

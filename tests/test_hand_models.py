@@ -13,6 +13,7 @@ import torch
 
 from seqrec.features import LandmarkAugmentConfig, LandmarkFeatures, augment_landmarks, hold_pose
 from seqrec.models import EncoderDims, HeadDims, ModelDims, SequenceModel
+from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence
 from seqrec.pipelines.hands.data import HandSequence, load_hand_sequences, write_landmark_dataset
 from seqrec.pipelines.hands.readers import (
     fingerspelling_sequences,
@@ -22,10 +23,9 @@ from seqrec.pipelines.hands.readers import (
     read_label_file,
 )
 from seqrec.pipelines.hands.recognizer import NO_LABEL, GestureModel, LabelSmoother
-from seqrec.pipelines.hands.sequences import compose_sequence
 from seqrec.pipelines.hands.training import evaluate_hands, train_hands
-from seqrec.pipelines.training.hand_recipes import ComposeConfig, WindowConfig
-from seqrec.pipelines.training.recipes import load_recipe
+from seqrec.pipelines.hands.window import WindowConfig
+from seqrec.pipelines.recipes import load_recipe
 
 HANDS = Path(__file__).parent / "data" / "hands"
 SHAPES = read_label_file(HANDS / "keypoint_classifier_label.csv")

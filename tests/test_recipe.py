@@ -1,7 +1,7 @@
 import pytest
 
 from seqrec.pipelines.core.errors import ConfigError
-from seqrec.pipelines.training.recipes import bundled_recipe_names, load_recipe
+from seqrec.pipelines.recipes import bundled_recipe_names, load_recipe
 
 
 def test_bundled_recipe_loads_by_name_into_frozen_dataclasses():

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from seqrec.pipelines.speech import synthetic as synthetic_speech
 from seqrec.pipelines.core.manifest import read_manifest
+from seqrec.pipelines.speech import synthetic as synthetic_speech
 from seqrec.pipelines.speech.synthetic import (
     ENGINE_BINARIES,
     PITCH_RANGE,

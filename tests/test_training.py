@@ -10,8 +10,8 @@ from safetensors.torch import load_file
 from seqrec.models import DecodeOptions, load_bundle
 from seqrec.pipelines.batch.evaluate import evaluate
 from seqrec.pipelines.cli import main
+from seqrec.pipelines.recipes import load_recipe
 from seqrec.pipelines.speech.training import train
-from seqrec.pipelines.training.recipes import load_recipe
 
 MANIFEST = Path(__file__).parent / "data" / "manifest.jsonl"
 
@@ -108,7 +108,7 @@ def test_training_from_precomputed_features_never_imports_librosa(tmp_path):
     (tmp_path / "features.yaml").write_text(recipe)
     script = (
         "import sys; sys.modules['librosa'] = None\n"  # any import of librosa now fails
-        "from seqrec.pipelines.training.recipes import load_recipe\n"
+        "from seqrec.pipelines.recipes import load_recipe\n"
         "from seqrec.pipelines.speech.training import train\n"
         f"train(load_recipe({str(tmp_path / 'features.yaml')!r}), log=lambda *_: None)\n"
         "assert 'librosa' not in sys.modules or sys.modules['librosa'] is None\n"

@@ -225,16 +225,16 @@ def load_transcriber(options: TaskOptions) -> ItemsFunction:
 
 def _prepare_features(options: TaskOptions) -> TaskOptions:
     from seqrec.features import SpectralConfig
-    from seqrec.pipelines.training.recipes import load_recipe
+    from seqrec.pipelines.core.config import from_dict, read_recipe_mapping
 
     if options.recipe is not None and options.model is not None:
-        raise ConfigError("features: give --model or --recipe (whose feature settings to use), not both")
+        raise ConfigError("features: give a model or a recipe (whose feature settings to use), not both")
     if options.recipe is not None:
-        config = load_recipe(options.recipe).features
-        if not isinstance(config, SpectralConfig):
-            raise ConfigError(
-                f"--recipe {options.recipe}: not a speech recipe; batch features computes audio features"
-            )
+        # Only the recipe's feature settings are wanted: read them without the training modules.
+        data, source = read_recipe_mapping(options.recipe)
+        if data.get("modality", "speech") not in ("speech", "audio"):
+            raise ConfigError(f"recipe {source}: not a speech recipe; batch features computes audio features")
+        config = from_dict(SpectralConfig, data.get("features") or {}, f"{source}: features")
     else:
         config = SpectralConfig(**read_bundle_config(options.model or DEFAULT_SPEECH_MODEL)["features"])
     return dataclasses.replace(options, features=config.to_dict())

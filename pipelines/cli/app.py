@@ -293,8 +293,8 @@ def run_models(args) -> int:
 
 
 def run_train(args) -> int:
+    from seqrec.pipelines.recipes import load_recipe
     from seqrec.pipelines.speech.training import train
-    from seqrec.pipelines.training.recipes import load_recipe
 
     overrides = {}
     for item in args.set:

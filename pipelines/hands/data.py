@@ -21,48 +21,15 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from seqrec.features import N_COORDS, N_HAND_LANDMARKS, N_HANDS, InputError
 from seqrec.pipelines.core.manifest import read_manifest, write_manifest
+from seqrec.pipelines.hands.sequence import HandSequence, empty_hands
 
 MANIFEST_FILE = "manifest.jsonl"
-
-
-@dataclass
-class HandSequence:
-    """One input's hands over time and its targets.
-
-    ``landmarks`` [T, 2, 21, 3] float32 and ``present`` [T, 2] bool in the layout of
-    ``seqrec.features.vision.hand_layout``; ``aspect`` is the picture's width over height. A photo is a
-    sequence of one frame. ``labels`` maps head names to labels (``""`` for "the only classifier
-    head"); ``text`` is a CTC target.
-    """
-
-    landmarks: np.ndarray
-    present: np.ndarray
-    aspect: float = 1.0
-    labels: dict[str, str] = field(default_factory=dict)
-    text: str | None = None
-    path: str = ""
-    timestamps: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.landmarks)
-
-    @property
-    def found(self) -> bool:
-        """Whether any hand was seen in any frame."""
-        return bool(self.present.any())
-
-
-def empty_hands(n_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros((n_frames, N_HANDS, N_HAND_LANDMARKS, N_COORDS), np.float32), np.zeros(
-        (n_frames, N_HANDS), bool
-    )
 
 
 def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrec.features import N_HAND_LANDMARKS, InputError
-from seqrec.pipelines.hands.data import HandSequence, empty_hands
+from seqrec.pipelines.hands.sequence import HandSequence, empty_hands
 
 # kinivi recorded from a 960x540 webcam picture it mirrored for display (cv.flip(image, 1)).
 KINIVI_ASPECT = 960 / 540

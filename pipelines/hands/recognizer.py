@@ -22,7 +22,7 @@ from seqrec.features import LandmarkFeatures
 from seqrec.models import BundleError, greedy_decode, load_bundle
 from seqrec.pipelines.core.device import resolve_device
 from seqrec.pipelines.hands.data import HandSequence, sequence_of_hands
-from seqrec.pipelines.training.hand_recipes import WindowConfig
+from seqrec.pipelines.hands.window import WindowConfig
 
 DEFAULT_GESTURE_MODEL = "hand-gestures"
 NO_LABEL = "none"

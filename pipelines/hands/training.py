@@ -14,13 +14,14 @@ import dataclasses
 import json
 import math
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from seqrec.features import augment_landmarks, hold_pose
+from seqrec.features import LandmarkAugmentConfig, LandmarkFeatures, augment_landmarks, hold_pose
 from seqrec.models import (
     CharTokenizer,
     EncoderDims,
@@ -33,10 +34,11 @@ from seqrec.models import (
 from seqrec.pipelines.core.device import resolve_device
 from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.core.metrics import error_rates
+from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence, compose_set
 from seqrec.pipelines.hands.data import HandSequence, load_hand_sequences
 from seqrec.pipelines.hands.recognizer import GestureModel
-from seqrec.pipelines.hands.sequences import compose_sequence, compose_set
-from seqrec.pipelines.speech.data import plan_epoch
+from seqrec.pipelines.hands.window import WindowConfig
+from seqrec.pipelines.training.batching import plan_epoch
 from seqrec.pipelines.training.checkpoints import (
     TrainingLog,
     optimizer_step,
@@ -44,7 +46,57 @@ from seqrec.pipelines.training.checkpoints import (
     save_checkpoint,
     warmup_cosine,
 )
-from seqrec.pipelines.training.hand_recipes import HandRecipe
+from seqrec.pipelines.training.recipes import ModelConfig, RecipeBase
+
+HEAD_KINDS = ("classifier", "ctc")
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """One output of the model. ``labels``: a classifier's labels in order (empty: those of the
+    training data, sorted); a CTC head's symbols (empty: the characters of the training texts)."""
+
+    kind: str = "classifier"
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in HEAD_KINDS:
+            raise ValueError(f"a head's kind is one of {HEAD_KINDS}, not {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class HandDataConfig:
+    train: tuple[str, ...]
+    dev: tuple[str, ...]
+    # One-frame items (photos, single poses) are trained as a pose held for 1..hold_frames frames,
+    # so a model taught on photos reads video windows too.
+    hold_frames: int = 1
+    compose: ComposeConfig | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HandRecipe(RecipeBase):
+    """A model over hand landmarks: named classifier heads, a CTC head, or both on one encoder,
+    with the live window's settings."""
+
+    data: HandDataConfig
+    heads: dict[str, HeadConfig]
+    modality: str = "hands"
+    features: LandmarkFeatures = field(default_factory=LandmarkFeatures)
+    model: ModelConfig = field(
+        default_factory=lambda: ModelConfig(n_hidden=128, n_layers=2, stack=1, dropout=0.2)
+    )
+    augment: LandmarkAugmentConfig | None = field(default_factory=LandmarkAugmentConfig)
+    window: WindowConfig = field(default_factory=WindowConfig)
+
+    def __post_init__(self):
+        if self.modality != "hands":
+            raise ValueError(f"modality must be 'hands', not {self.modality!r}")
+        if not self.heads:
+            raise ValueError("a hands recipe needs at least one head")
+        if self.data.compose is not None and [h.kind for h in self.heads.values()] != ["ctc"]:
+            raise ValueError("data.compose makes CTC sequences: it needs exactly one head, of kind ctc")
+
 
 CHECKPOINT_FILE = "checkpoint.pt"
 BEST_DIR = "best"

@@ -14,13 +14,15 @@ import json
 import math
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from seqrec.features import SpectralConfig
+from seqrec.features import AudioAugmentConfig, SpectralConfig
 from seqrec.models import (
     CharTokenizer,
+    DecodeOptions,
     EncoderDims,
     HeadDims,
     ModelBundle,
@@ -36,12 +38,11 @@ from seqrec.pipelines.core.metrics import error_rates
 from seqrec.pipelines.speech.data import (
     BatchMaker,
     Corpus,
-    PlannedBatches,
     keep_vocabulary,
     load_corpus,
-    plan_epoch,
 )
 from seqrec.pipelines.speech.stages import CTCRecognize
+from seqrec.pipelines.training.batching import PlannedBatches, plan_epoch
 from seqrec.pipelines.training.checkpoints import (
     TrainingLog,
     optimizer_step,
@@ -50,14 +51,61 @@ from seqrec.pipelines.training.checkpoints import (
     warmup_cosine,
 )
 from seqrec.pipelines.training.distributed import Distributed
-from seqrec.pipelines.training.recipes import Recipe
+from seqrec.pipelines.training.recipes import RecipeBase
+
+
+@dataclass(frozen=True)
+class SpeechDataConfig:
+    train: tuple[str, ...]
+    dev: tuple[str, ...]
+    # Training items are joined into connected sequences with this probability (up to join_max items).
+    join_probability: float = 0.0
+    join_max: int = 3
+    # Kaldi's speed perturbation: the training set again at each of these speeds (e.g. [0.9, 1.1]).
+    speeds: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechRecipe(RecipeBase):
+    """A CTC recogniser of speech: MFCC features, a closed vocabulary or open text."""
+
+    data: SpeechDataConfig
+    modality: str = "speech"
+    features: SpectralConfig = field(default_factory=SpectralConfig)
+    augment: AudioAugmentConfig | None = None  # audio augmentation; None trains on cached features
+    decode: DecodeOptions = field(default_factory=DecodeOptions)  # stored in the bundle as its default
+    task: str = "ctc"
+    # A closed vocabulary: transcripts keep only these words, so speech outside it is trained
+    # towards no output at all (rejection). Empty: every word in the data is a target.
+    vocabulary: tuple[str, ...] = ()
+    # With a closed vocabulary: a symbol (e.g. "#") that all speech outside it is trained to, one
+    # per run of other words, instead of no output. A garbage model: the network learns "some
+    # other word" as a class of its own rather than learning to hear speech as silence, and
+    # decoding drops the symbol. Empty: other words are trained to no output.
+    filler: str = ""
+
+    def __post_init__(self):
+        if self.task != "ctc":
+            raise ValueError(f"task must be 'ctc' for speech, not {self.task!r}")
+        if self.filler and (
+            not self.vocabulary
+            or len(self.filler.split()) != 1
+            or self.filler != self.filler.lower()
+            or self.filler in self.vocabulary
+        ):
+            raise ValueError(
+                f"filler must be one lower-case symbol outside a closed vocabulary, not {self.filler!r}"
+            )
+        if self.modality != "speech":
+            raise ValueError(f"modality must be 'speech', not {self.modality!r}")
+
 
 CHECKPOINT_FILE = "checkpoint.pt"
 BEST_DIR = "best"
 BUNDLE_FORMAT_VERSION = 1
 
 
-def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
+def train(recipe: SpeechRecipe, max_steps: int | None = None, log=print) -> Path:
     """Train (or resume) ``recipe`` and return the folder of the best-on-dev bundle.
 
     ``max_steps`` stops after that many optimiser steps in total, with a checkpoint, so a long
@@ -233,7 +281,9 @@ def train(recipe: Recipe, max_steps: int | None = None, log=print) -> Path:
     return run_dir / BEST_DIR
 
 
-def evaluate_corpus(model: SequenceModel, tokenizer: CharTokenizer, recipe: Recipe, corpus: Corpus) -> dict:
+def evaluate_corpus(
+    model: SequenceModel, tokenizer: CharTokenizer, recipe: SpeechRecipe, corpus: Corpus
+) -> dict:
     """Decode a feature corpus with the same stage and the same decode options inference uses
     (the recipe's: greedy unless it says beam); WER and CER against its texts."""
     model.eval()
@@ -250,7 +300,7 @@ def evaluate_corpus(model: SequenceModel, tokenizer: CharTokenizer, recipe: Reci
 
 
 def _bundle_config(
-    recipe: Recipe, tokenizer: CharTokenizer, train_set: Corpus, epoch: int, step: int, dev: dict
+    recipe: SpeechRecipe, tokenizer: CharTokenizer, train_set: Corpus, epoch: int, step: int, dev: dict
 ) -> dict:
     return {
         "name": recipe.name,

@@ -10,14 +10,33 @@ one), and no hand again at the end. The hand's size and place in the picture var
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from seqrec.features import MIDDLE_MCP, WRIST
 from seqrec.pipelines.hands.data import HandSequence, empty_hands
-from seqrec.pipelines.training.hand_recipes import ComposeConfig
 
 VIDEO_ASPECT = 16 / 9  # the composed sequences are placed in a 16:9 picture
+
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    """CTC training sequences composed from one-frame poses (photos): a signer showing
+    ``min_symbols``…``max_symbols`` of them one after another, each held for ``hold_frames``
+    frames, moving between them in ``transition_frames``, drifting across the picture."""
+
+    min_symbols: int = 1
+    max_symbols: int = 5
+    hold_frames: tuple[int, int] = (6, 20)
+    transition_frames: tuple[int, int] = (3, 8)
+    lead_frames: tuple[int, int] = (0, 8)  # no hand in view before the first symbol and after the last
+    train_sequences: int = 4000  # composed anew every epoch
+    dev_sequences: int = 300  # composed once, from the dev poses, with the recipe's seed
+
+    def __post_init__(self):
+        if not 1 <= self.min_symbols <= self.max_symbols:
+            raise ValueError("compose needs 1 <= min_symbols <= max_symbols")
 
 
 def as_right_slot(pose: HandSequence) -> tuple[np.ndarray, float] | None:
