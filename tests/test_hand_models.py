@@ -23,7 +23,8 @@ from seqrec.pipelines.hands.readers import (
     read_label_file,
 )
 from seqrec.pipelines.hands.recognizer import NO_LABEL, GestureModel, LabelSmoother
-from seqrec.pipelines.hands.training import evaluate_hands, train_hands
+from seqrec.pipelines.hands.scoring import evaluate_hands
+from seqrec.pipelines.hands.training import train_hands
 from seqrec.pipelines.hands.window import WindowConfig
 from seqrec.pipelines.recipes import load_recipe
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from seqrec.pipelines.core.confusion_image import confusion_png
 from seqrec.pipelines.hands.data import load_hand_sequences
 from seqrec.pipelines.hands.recognizer import GestureModel
-from seqrec.pipelines.hands.training import evaluate_hands
+from seqrec.pipelines.hands.scoring import evaluate_hands
 
 
 def evaluate_hand_model(

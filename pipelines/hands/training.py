@@ -33,10 +33,10 @@ from seqrec.models import (
 )
 from seqrec.pipelines.core.device import resolve_device
 from seqrec.pipelines.core.errors import ConfigError
-from seqrec.pipelines.core.metrics import error_rates
 from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence, compose_set
 from seqrec.pipelines.hands.data import HandSequence, load_hand_sequences
 from seqrec.pipelines.hands.recognizer import GestureModel
+from seqrec.pipelines.hands.scoring import evaluate_hands
 from seqrec.pipelines.hands.window import WindowConfig
 from seqrec.pipelines.training.batching import plan_epoch
 from seqrec.pipelines.training.checkpoints import (
@@ -206,43 +206,6 @@ def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> 
             checkpoint()
     log(f"best dev error {state['best_error']:.4f} at epoch {state['best_epoch']}: {run_dir / BEST_DIR}")
     return run_dir / BEST_DIR
-
-
-def evaluate_hands(
-    model: GestureModel, sequences: list[HandSequence], predictions: list[dict] | None = None
-) -> dict:
-    """Accuracy per classifier head (a sequence with no hand found counts as wrong), CER and WER of
-    a CTC head, ``confusion`` per head ({truth: {predicted: count}}), and ``error``: the mean of
-    the heads' error rates, what training selects on. ``predictions``: ``model.classify(sequences)``
-    when the caller has them already."""
-    metrics: dict = {"sequences": len(sequences)}
-    errors = []
-    predictions = model.classify(sequences) if predictions is None else predictions
-    for head in model.classifier_heads:
-        pairs = [
-            (s.labels.get(head.name, s.labels.get("")), p[head.name][0])
-            for s, p in zip(sequences, predictions, strict=False)
-        ]
-        pairs = [(truth, guess) for truth, guess in pairs if truth is not None]
-        if not pairs:
-            continue
-        accuracy = sum(truth == guess for truth, guess in pairs) / len(pairs)
-        metrics[f"{head.name}_accuracy"] = round(accuracy, 4)
-        confusion: dict[str, dict[str, int]] = {}
-        for truth, guess in pairs:
-            confusion.setdefault(truth, {}).setdefault(guess, 0)
-            confusion[truth][guess] += 1
-        metrics.setdefault("confusion", {})[head.name] = confusion
-        errors.append(1.0 - accuracy)
-    if model.ctc_head is not None:
-        readings = [model.read_symbols(s)["text"] for s in sequences]
-        truths = [s.text or "" for s in sequences]
-        rates = error_rates(truths, readings)
-        metrics["cer"] = round(rates["cer"], 4)
-        metrics["sequence_accuracy"] = round(rates["utterance_accuracy"], 4)
-        errors.append(rates["cer"])
-    metrics["error"] = round(float(np.mean(errors)), 4) if errors else 1.0
-    return metrics
 
 
 def _ctc_head(recipe: HandRecipe) -> str | None:
