@@ -1,5 +1,10 @@
-"""Scoring a model on a manifest: per-item results and corpus metrics (WER, CER, rejection, timing)
-as JSON."""
+"""Scoring a model on a manifest with references: one front door for speech and hands.
+
+Whatever the modality, ``evaluate`` writes the same files into ``out_dir``: ``results.jsonl``
+(one row per item, with its reference) and ``metrics.json`` (with ``errors``, the items that
+could not be used, and ``model`` and ``manifest``), plus ``confusion-<head>.png`` for each
+classifier head; and the command exits 1 when any item failed.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,10 @@ import os
 import time
 from pathlib import Path
 
-import jiwer
-import numpy as np
-
-from seqrec.models import DecodeOptions, normalize_text
+from seqrec.models import DecodeOptions, normalize_text, read_bundle_config
+from seqrec.pipelines.core.confusion_image import confusion_png
 from seqrec.pipelines.core.manifest import read_manifest
 from seqrec.pipelines.core.metrics import closed_vocabulary_rates
-from seqrec.pipelines.speech.data import keep_vocabulary
-from seqrec.pipelines.speech.transcriber import Transcriber
 
 
 def evaluate(
@@ -25,24 +26,47 @@ def evaluate(
     device: str | None = None,
     decode: DecodeOptions | None = None,
 ) -> dict:
-    """Transcribe every row of ``manifest`` and compare with its ``text``.
+    """Run ``model`` over every row of ``manifest`` and score it against the rows' references:
+    WER and CER for speech (``text``), accuracy per classifier head and CER of a CTC head for
+    hands (``label``, ``labels`` or ``text``). ``decode`` applies to speech models only.
 
-    For a closed-vocabulary model the reference keeps only its words: a row about other words
+    Failed items are counted in ``errors`` and left out of the rates.
+    """
+    if read_bundle_config(model).get("modality") == "hands":
+        metrics, results, images = _score_hands(model, manifest, out_dir, device)
+    else:
+        metrics, results = _score_speech(model, manifest, device, decode)
+        images = {}
+    metrics |= {"model": str(model), "manifest": str(manifest)}
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        with (out / "results.jsonl").open("w", encoding="utf-8") as rows:
+            for result in results:
+                rows.write(json.dumps(result, ensure_ascii=False) + "\n")
+        for head, (confusion, labels, title) in images.items():
+            png = confusion_png(confusion, labels, out / f"confusion-{head}.png", title)
+            metrics.setdefault("confusion_png", {})[head] = str(png)
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def _score_speech(model, manifest, device, decode) -> tuple[dict, list[dict]]:
+    """For a closed-vocabulary model the reference keeps only its words: a row about other words
     should come out empty, and ``false_accept_rate`` is the share of such rows that did not.
     Rows with reference ``words`` (each with ``start``) also give ``word_start_error``: the mean
-    |start - true start| over correctly recognised words, in seconds.
+    |start - true start| over correctly recognised words, in seconds."""
+    from seqrec.pipelines.speech.data import keep_vocabulary
+    from seqrec.pipelines.speech.scoring import word_start_error
+    from seqrec.pipelines.speech.transcriber import Transcriber
 
-    Writes ``results.jsonl`` (one row per item, with ``reference``) and ``metrics.json`` into
-    ``out_dir`` when given. Failed items are counted in ``errors`` and left out of the rates.
-    """
     rows = list(read_manifest(manifest))
     transcriber = Transcriber(model, device, decode=decode)
     vocabulary = tuple(transcriber.bundle.config.get("vocabulary") or ())
     started = time.perf_counter()
     results = []
-    for row, result in zip(
-        rows, transcriber.transcribe_paths(row["audio_filepath"] for row in rows), strict=False
-    ):
+    paths = (row["audio_filepath"] for row in rows)
+    for row, result in zip(rows, transcriber.transcribe_paths(paths), strict=False):
         reference = normalize_text(row["text"])
         results.append(
             {**result, "reference": keep_vocabulary(reference, vocabulary) if vocabulary else reference}
@@ -55,42 +79,48 @@ def evaluate(
         "audio_seconds": round(sum(r["duration"] for _, r in scored), 2),
         "seconds": round(seconds, 2),
         "decode": (decode or transcriber.pipeline["recognize"].decode).method,
-        "model": str(model),
-        "manifest": str(manifest),
     }
     timed = [(row["words"], r["words"]) for row, r in scored if row.get("words")]
     if timed:
         metrics.update(word_start_error(timed))
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with (out_dir / "results.jsonl").open("w", encoding="utf-8") as out:
-            for result in results:
-                out.write(json.dumps(result, ensure_ascii=False) + "\n")
-        (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    return metrics
+    return metrics, results
 
 
-def word_start_error(pairs: list[tuple[list[dict], list[dict]]]) -> dict:
-    """Mean and 90th percentile of |hypothesis start - reference start| over words aligned as equal."""
-    errors = []
-    for reference, hypothesis in pairs:
-        ref_words = " ".join(w["word"] for w in reference)
-        hyp_words = " ".join(w["word"] for w in hypothesis)
-        if not hyp_words:
-            continue
-        for chunk in jiwer.process_words(ref_words, hyp_words).alignments[0]:
-            if chunk.type == "equal":
-                for offset in range(chunk.ref_end_idx - chunk.ref_start_idx):
-                    ref, hyp = (
-                        reference[chunk.ref_start_idx + offset],
-                        hypothesis[chunk.hyp_start_idx + offset],
-                    )
-                    errors.append(abs(hyp["start"] - ref["start"]))
-    if not errors:
-        return {"timed_words": 0}
-    return {
-        "timed_words": len(errors),
-        "word_start_error": round(float(np.mean(errors)), 4),
-        "word_start_error_p90": round(float(np.percentile(errors, 90)), 4),
+def _score_hands(model, manifest, out_dir, device) -> tuple[dict, list[dict], dict]:
+    """A photo where no hand is found counts as an error of every head. Landmarks found in photos
+    and videos are cached under ``out_dir`` (or ``runs/landmark-cache``)."""
+    from seqrec.pipelines.hands.data import dataset_rows, load_hand_sequences
+    from seqrec.pipelines.hands.recognizer import GestureModel
+    from seqrec.pipelines.hands.scoring import evaluate_hands
+
+    gesture_model = GestureModel(model, device)
+    cache = Path(out_dir) / "landmarks" if out_dir else Path("runs") / "landmark-cache"
+    sequences = load_hand_sequences([manifest], cache, log=lambda *_: None)
+    predictions = gesture_model.classify(sequences)
+    metrics = evaluate_hands(gesture_model, sequences, predictions)
+    metrics["hands_found"] = round(sum(s.found for s in sequences) / max(len(sequences), 1), 4)
+    # Photos and videos that could not be read are left out of the sequences.
+    metrics["errors"] = len(dataset_rows(manifest)[1]) - len(sequences)
+    results = [
+        {
+            "path": sequence.path,
+            "truth": sequence.labels or sequence.text,
+            "predicted": {
+                head: {"label": label, "score": round(score, 4)} for head, (label, score) in predicted.items()
+            },
+        }
+        for sequence, predicted in zip(sequences, predictions, strict=True)
+    ]
+    images = {
+        head.name: (
+            metrics["confusion"][head.name],
+            head.labels,
+            (
+                f"{gesture_model.name} {head.name}: "
+                f"accuracy {metrics[f'{head.name}_accuracy']:.2%} on {Path(manifest).name}"
+            ),
+        )
+        for head in gesture_model.classifier_heads
+        if head.name in metrics.get("confusion", {})
     }
+    return metrics, results, images

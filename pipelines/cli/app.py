@@ -319,12 +319,6 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     from seqrec.pipelines.batch.evaluate import evaluate
 
-    if read_bundle_config(args.model).get("modality") == "hands":
-        from seqrec.pipelines.batch.hand_evaluate import evaluate_hand_model
-
-        metrics = evaluate_hand_model(args.model, args.manifest, args.out, args.device)
-        print(json.dumps(metrics, indent=2))
-        return EXIT_OK
     metrics = evaluate(args.model, args.manifest, args.out, args.device, decode_options(args, args.model))
     print(json.dumps(metrics, indent=2))
     return EXIT_SOME_FAILED if metrics["errors"] else EXIT_OK

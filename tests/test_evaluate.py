@@ -1,0 +1,49 @@
+"""``seqrec evaluate``: one front door for speech and hands, with the same files and exit codes."""
+
+import json
+
+import pytest
+
+from seqrec.pipelines.cli import main
+
+
+def _photo_manifest(path, data_dir, missing: bool = False):
+    rows = [
+        {"image_filepath": str(data_dir / "hands" / f"sign_digit_{digit}_{name}.JPG"), "label": digit}
+        for digit, name in (("1", "IMG_1119"), ("5", "IMG_1123"), ("0", "IMG_1322"))
+    ]
+    if missing:
+        rows.append({"image_filepath": str(path.parent / "no-such-photo.jpg"), "label": "3"})
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_speech_and_hands_write_the_same_files(tmp_path, data_dir, capsys):
+    speech_out, hands_out = tmp_path / "speech", tmp_path / "hands"
+    assert main(["evaluate", str(data_dir / "manifest.jsonl"), "--out", str(speech_out)]) == 0
+    photos = _photo_manifest(tmp_path / "photos.jsonl", data_dir)
+    assert main(["evaluate", str(photos), "--model", "sign-digits", "--out", str(hands_out)]) == 0
+    for out in (speech_out, hands_out):
+        metrics = json.loads((out / "metrics.json").read_text())
+        assert metrics["errors"] == 0 and metrics["manifest"]
+        assert (out / "results.jsonl").read_text().count("\n") == (3 if out == hands_out else 6)
+    hands = json.loads((hands_out / "metrics.json").read_text())
+    assert hands["digit_accuracy"] == 1.0
+    assert (hands_out / "confusion-digit.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("model", ["digits-commands", "sign-digits"])
+def test_an_item_that_cannot_be_read_is_counted_and_exits_1(tmp_path, data_dir, model, capsys):
+    if model == "sign-digits":
+        manifest = _photo_manifest(tmp_path / "photos.jsonl", data_dir, missing=True)
+    else:
+        manifest = tmp_path / "speech.jsonl"
+        rows = [
+            {"audio_filepath": str(data_dir / "3_jackson_0.wav"), "text": "three"},
+            {"audio_filepath": str(tmp_path / "gone.wav"), "text": "one"},
+        ]
+        manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert main(["evaluate", str(manifest), "--model", model, "--out", str(tmp_path / "eval")]) == 1
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["errors"] == 1
+    capsys.readouterr()
