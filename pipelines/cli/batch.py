@@ -39,6 +39,12 @@ def add_batch_parser(commands) -> None:
         metavar="NAME|PATH",
         help="features: take the feature settings from this recipe, not a model",
     )
+    _add_execution_options(p)
+    p.set_defaults(run=run_batch)
+
+
+def _add_execution_options(p: argparse.ArgumentParser) -> None:
+    """How the job runs: processes or Ray, batch size, device, retries and output on stderr."""
     p.add_argument(
         "--workers",
         type=int,
@@ -70,7 +76,6 @@ def add_batch_parser(commands) -> None:
         action="store_true",
         help="no progress bar and no line per failed input; the summary still prints",
     )
-    p.set_defaults(run=run_batch)
 
 
 def run_batch(args: argparse.Namespace) -> int:

@@ -418,7 +418,11 @@ def generate_corpus(
         rows.append(
             {"audio_filepath": str(path), "duration": round(duration, 3), **described, **(fields or {})}
         )
-    manifest_path = out_dir / manifest
+    return _write_corpus_manifest(out_dir / manifest, rows, failures)
+
+
+def _write_corpus_manifest(manifest_path: Path, rows: list[dict], failures: list[dict]) -> Path:
+    """The manifest of the clips rendered, and beside it the failed ones (or none, if none failed)."""
     errors_path = manifest_path.with_name(f"{manifest_path.stem}.errors.jsonl")
     if failures:
         write_manifest(errors_path, failures)
