@@ -11,7 +11,7 @@ PACKAGE_DIRS := features features/audio features/vision features/vision/assets m
 	pipelines/training configs configs/splits
 INSTALL_INPUTS := pyproject.toml $(PACKAGE_DIRS) models/pretrained/*
 
-.PHONY: venv demo test model clean
+.PHONY: venv demo test lint model clean
 
 venv: $(VENV)/.installed
 
@@ -24,8 +24,13 @@ $(VENV)/.installed: $(wildcard $(INSTALL_INPUTS))
 demo: venv
 	$(BIN)/seqrec transcribe tests/data/samples --format jsonl
 
-test: venv
+test: venv lint
 	$(BIN)/python -m pytest
+
+# ruff is pinned in the dev extra: one formatter and one set of rules for everyone and for CI.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Rebuild both speech models from ../shared/data: digits-commands (the default: data preparation,
 # two training stages, evaluation on test), then commands with the synthetic corpus it generates (apt:
