@@ -77,11 +77,11 @@ def run_job(job: BatchJob) -> dict:
     started = time.perf_counter()
     task = get_task(job.task)
     if job.engine not in ENGINES:
-        raise ConfigError(f"--engine {job.engine}: choose {' or '.join(ENGINES)}")
+        raise ConfigError(f"engine {job.engine!r}: choose {' or '.join(ENGINES)}")
     if job.workers is not None and job.workers < 1:
-        raise ConfigError("--workers must be at least 1")
+        raise ConfigError("workers must be at least 1")
     if job.options.batch_size < 1:
-        raise ConfigError("--batch-size must be at least 1")
+        raise ConfigError("batch_size must be at least 1")
     # This machine's cores by default; on a Ray cluster, one actor per CPU it has (known once connected).
     workers = job.workers or (None if job.ray_address else available_cores())
     options = task.prepare(job.options)
@@ -96,7 +96,7 @@ def run_job(job: BatchJob) -> dict:
 
         import_ray()  # the extra is missing: say so now, not after the output is opened
     elif job.ray_address is not None:
-        raise ConfigError("--ray-address goes with --engine ray")
+        raise ConfigError("a Ray address goes with the ray engine")
 
     if task.writes_features:
         output = FeatureShards(job.output, options.features, job.retry_errors)

@@ -28,7 +28,7 @@ def import_ray():
         import ray
         import ray.data  # Ray Data comes with the ray[data] extra, not with ray alone
     except ImportError:
-        raise ConfigError("--engine ray needs Ray Data: pip install 'seqrec[ray]'") from None
+        raise ConfigError("the ray engine needs Ray Data: pip install 'seqrec[ray]'") from None
     return ray
 
 

@@ -80,8 +80,15 @@ def _add_execution_options(p: argparse.ArgumentParser) -> None:
 
 def run_batch(args: argparse.Namespace) -> int:
     """Run the job the arguments describe; its exit code (0, or 1 when some input failed)."""
-    from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED
+    from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 
+    # The library checks these too, in its own terms; here the user hears of the flags.
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    if args.ray_address is not None and args.engine != "ray":
+        raise UsageError("--ray-address goes with --engine ray")
     options = TaskOptions(
         model=args.model, recipe=args.recipe, device=args.device, batch_size=args.batch_size
     )

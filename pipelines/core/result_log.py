@@ -115,6 +115,6 @@ def _parse_rows(data: bytes, path: Path) -> dict[str, dict]:
         except json.JSONDecodeError:
             row = None
         if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-            raise ConfigError(f"{path}:{number}: not a result row of seqrec batch; give another --output")
+            raise ConfigError(f"{path}:{number}: not a result row of seqrec batch; write to another file")
         rows[row["id"]] = row
     return rows
