@@ -13,8 +13,10 @@ import torch
 
 from seqrec.features import LandmarkAugmentConfig, LandmarkFeatures, augment_landmarks, hold_pose
 from seqrec.models import EncoderDims, HeadDims, ModelDims, SequenceModel
+from seqrec.pipelines.hands import NO_LABEL
 from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence
 from seqrec.pipelines.hands.data import HandSequence, load_hand_sequences, write_landmark_dataset
+from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.readers import (
     fingerspelling_sequences,
     islr_sequence,
@@ -22,8 +24,8 @@ from seqrec.pipelines.hands.readers import (
     kinivi_poses,
     read_label_file,
 )
-from seqrec.pipelines.hands.recognizer import NO_LABEL, GestureModel, LabelSmoother
 from seqrec.pipelines.hands.scoring import evaluate_hands
+from seqrec.pipelines.hands.stream import LabelSmoother
 from seqrec.pipelines.hands.training import train_hands
 from seqrec.pipelines.hands.window import WindowConfig
 from seqrec.pipelines.recipes import load_recipe
@@ -267,7 +269,10 @@ def test_tiny_shape_model_learns_real_poses_and_loads_as_a_bundle(tmp_path, tiny
     assert json.loads((best / "config.json").read_text())["heads"]["shape"]["labels"] == SHAPES
 
 
-def test_hands_training_resumes_to_the_same_weights(tmp_path, tiny_dataset):
+@pytest.mark.parametrize("layout", ["current", "old"])
+def test_hands_training_resumes_to_the_same_weights(tmp_path, tiny_dataset, layout):
+    """The "old" layout: a checkpoint from before hands and speech shared one trainer, whose state named the
+    best dev score ``best_error``; it resumes as if it were current."""
     recipe = tiny_recipe(
         tmp_path,
         tiny_dataset,
@@ -285,9 +290,25 @@ def test_hands_training_resumes_to_the_same_weights(tmp_path, tiny_dataset):
     (tmp_path / "split").mkdir()
     split = tiny_recipe(tmp_path / "split", tiny_dataset, train=recipe.to_dict()["train"])
     train_hands(split, max_steps=3, log=lambda *_: None)
+    if layout == "old":
+        path = tmp_path / "split" / "run" / "checkpoint.pt"
+        checkpoint = torch.load(path, weights_only=True)
+        checkpoint["state"]["best_error"] = checkpoint["state"].pop("best_score")
+        torch.save(checkpoint, path)
     resumed = GestureModel(train_hands(split, log=lambda *_: None)).bundle.model.state_dict()
     for name, value in whole_weights.items():
         torch.testing.assert_close(resumed[name], value, msg=name)
+
+
+def test_hands_training_refuses_torchrun_before_doing_anything(tmp_path, tiny_dataset, monkeypatch):
+    from seqrec.pipelines.core.errors import ConfigError
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(
+        ConfigError, match="^hands recipes train in one process: run seqrec train without torchrun$"
+    ):
+        train_hands(tiny_recipe(tmp_path, tiny_dataset), log=lambda *_: None)
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_photo_without_a_hand_counts_as_wrong(tmp_path, tiny_dataset, poses):

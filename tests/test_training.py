@@ -53,12 +53,20 @@ def test_training_lowers_the_loss_and_writes_a_loadable_bundle(tmp_path):
     assert metrics["errors"] == 0 and metrics["utterances"] == len(MANIFEST.read_text().splitlines())
 
 
-def test_a_stopped_run_resumes_to_the_same_weights(tmp_path):
+@pytest.mark.parametrize("layout", ["current", "old"])
+def test_a_stopped_run_resumes_to_the_same_weights(tmp_path, layout):
+    """The "old" layout: a checkpoint from before speech and hands shared one trainer, whose state named the
+    best dev score ``best_wer``; it resumes as if it were current."""
     straight = train(load_recipe(_recipe(tmp_path, "straight")), log=lambda *_: None)
     recipe = load_recipe(_recipe(tmp_path, "stopped"))
     train(recipe, max_steps=5, log=lambda *_: None)
-    checkpoint = torch.load(tmp_path / "stopped" / "checkpoint.pt", weights_only=True)
+    path = tmp_path / "stopped" / "checkpoint.pt"
+    checkpoint = torch.load(path, weights_only=True)
     assert checkpoint["state"]["global_step"] == 5
+    assert checkpoint["state"]["best_score"] < float("inf"), "epoch 0 (3 steps) was scored"
+    if layout == "old":
+        checkpoint["state"]["best_wer"] = checkpoint["state"].pop("best_score")
+        torch.save(checkpoint, path)
     resumed = train(recipe, log=lambda *_: None)
     a, b = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
     assert a.keys() == b.keys()
@@ -76,6 +84,19 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
 def test_cli_train_rejects_a_bad_override(tmp_path, capsys):
     assert main(["train", str(_recipe(tmp_path)), "--set", "train.nope=1"]) == 2
     assert "unknown key" in capsys.readouterr().err
+
+
+def test_a_checkpoint_of_another_layout_is_refused_in_one_line(tmp_path):
+    from seqrec.pipelines.core.errors import ConfigError
+
+    recipe = load_recipe(_recipe(tmp_path, epochs=1))
+    train(recipe, max_steps=2, log=lambda *_: None)
+    path = tmp_path / "run" / "checkpoint.pt"
+    checkpoint = torch.load(path, weights_only=True)
+    del checkpoint["state"]["best_epoch"]
+    torch.save(checkpoint, path)
+    with pytest.raises(ConfigError, match=r"checkpoint.pt: the checkpoint's state has .* new output_dir"):
+        train(recipe, log=lambda *_: None)
 
 
 @pytest.mark.parametrize("content", [b"not safetensors at all", b"\x80\x04\x95pickle"])

@@ -1,19 +1,17 @@
 """Training a hands model from a recipe: classifier heads, a CTC head, or several heads on one encoder.
 
-The same loop as speech (``training``): length-bucketed batches planned per epoch from the seed,
-AdamW with warm-up and cosine decay, gradient clipping, checkpoints with exact resume, the run's
-log, and the best-on-dev bundle. What differs is the data: landmark sequences, augmented as they
-are batched (a photo held as a short clip, turned, scaled, jittered), or, for a CTC head over
-handshapes, sequences composed anew every epoch from the training poses.
+The loop is speech's too (``training.trainer``): length-bucketed batches planned per epoch from
+the seed, AdamW with warm-up and cosine decay, gradient clipping, checkpoints with exact resume,
+the run's log, and the best-on-dev bundle. What is the hands' own (``HandTraining``) is the data:
+landmark sequences, augmented as they are batched (a photo held as a short clip, turned, scaled,
+jittered), or, for a CTC head over handshapes, sequences composed anew every epoch from the
+training poses.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
-import math
-import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,23 +27,15 @@ from seqrec.models import (
     ModelBundle,
     ModelDims,
     SequenceModel,
-    save_bundle,
 )
-from seqrec.pipelines.core.device import resolve_device
-from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence, compose_set
 from seqrec.pipelines.hands.data import HandSequence, load_hand_sequences
-from seqrec.pipelines.hands.recognizer import GestureModel
+from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.scoring import evaluate_hands
 from seqrec.pipelines.hands.window import WindowConfig
+from seqrec.pipelines.training import trainer
 from seqrec.pipelines.training.batching import plan_epoch
-from seqrec.pipelines.training.checkpoints import (
-    TrainingLog,
-    optimizer_step,
-    restore_checkpoint,
-    save_checkpoint,
-    warmup_cosine,
-)
+from seqrec.pipelines.training.distributed import Distributed
 from seqrec.pipelines.training.recipes import ModelConfig, RecipeBase
 
 HEAD_KINDS = ("classifier", "ctc")
@@ -98,114 +88,97 @@ class HandRecipe(RecipeBase):
             raise ValueError("data.compose makes CTC sequences: it needs exactly one head, of kind ctc")
 
 
-CHECKPOINT_FILE = "checkpoint.pt"
-BEST_DIR = "best"
 BUNDLE_FORMAT_VERSION = 1
 IGNORE = -100  # a classifier target this item does not have (CrossEntropy's ignore_index)
 
 
 def train_hands(recipe: HandRecipe, max_steps: int | None = None, log=print) -> Path:
     """Train (or resume) a hands recipe and return the folder of the best-on-dev bundle."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        # Landmark models train in minutes on one CPU; several processes would only write over each other.
-        raise ConfigError("hands recipes train in one process: run seqrec train without torchrun")
-    run_dir = recipe.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cfg = recipe.train
-    device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)
+    return trainer.train(HandTraining(recipe), max_steps, log)
 
-    cache = run_dir / "landmarks"
-    train_set = [s for s in load_hand_sequences(recipe.data.train, cache, log) if s.found]
-    dev_set = load_hand_sequences(recipe.data.dev, cache, log)
-    if recipe.data.compose is not None:
-        dev_set = compose_set(
-            [s for s in dev_set if s.found], recipe.data.compose, recipe.data.compose.dev_sequences, cfg.seed
-        )
-    heads = _head_vocabularies(recipe, train_set)
-    vocabulary = [f"{name}:{'|'.join(symbols)}" for name, symbols in heads.items()]
-    tokenizer = CharTokenizer(heads[_ctc_head(recipe)]) if _ctc_head(recipe) else None
-    dims = ModelDims(
-        encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
-        heads={name: HeadDims(recipe.heads[name].kind, len(symbols)) for name, symbols in heads.items()},
-    )
-    model = SequenceModel(dims).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(
-        plan_epoch(
-            _nominal_lengths(recipe, _epoch_items(recipe, train_set, 0)), cfg.batch_frames, cfg.seed, 0
-        )
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch)
-    )
-    use_amp = cfg.amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
 
-    state = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best_error": math.inf, "best_epoch": -1}
-    checkpoint_path = run_dir / CHECKPOINT_FILE
-    if checkpoint_path.is_file():
-        state = restore_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, vocabulary)
-        log(f"resuming {recipe.name} at epoch {state['epoch']}, step {state['global_step']}")
+class HandTraining:
+    """The hands side of the trainer (``trainer.TrainingTask``): landmark sequences, batches made
+    inline from an rng seeded by (seed, epoch, index), a loss summed over the heads, and the dev
+    error (the mean of the heads' error rates) scored as inference scores it."""
 
-    def checkpoint():
-        save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, vocabulary, state)
+    score_name = "error"
+    # Landmark models train in minutes on one CPU; several processes would only write over each other.
+    distributed = False
 
-    log(
-        f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev sequences, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters, "
-        f"{steps_per_epoch} steps per epoch on {device}"
-    )
-    with TrainingLog(run_dir) as train_log:
-        while state["epoch"] < cfg.epochs:
-            epoch = state["epoch"]
-            items = _epoch_items(recipe, train_set, epoch)
-            plan = plan_epoch(_nominal_lengths(recipe, items), cfg.batch_frames, cfg.seed, epoch)
-            losses, frames = [], 0
-            for index in range(state["step_in_epoch"], len(plan)):
-                if max_steps is not None and state["global_step"] >= max_steps:
-                    checkpoint()
-                    log(f"stopped at step {state['global_step']} (--max-steps); run again to resume")
-                    return run_dir / BEST_DIR
-                rng = np.random.default_rng([cfg.seed, epoch, index])
-                batch = _make_batch(recipe, [items[j] for (j,) in plan[index]], heads, rng)
-                model.train()
-                with autocast:
-                    outputs, out_lengths = model(batch["features"].to(device), batch["lengths"])
-                loss = _loss(recipe, outputs, out_lengths, batch, device)
-                optimizer_step(loss, model, optimizer, scheduler, scaler, cfg.grad_clip)
-                state["global_step"] += 1
-                state["step_in_epoch"] = index + 1
-                frames += int(batch["lengths"].sum())
-                losses.append(loss.item())
-                train_log.step(state["global_step"], losses[-1], scheduler.get_last_lr()[0])
-                if state["global_step"] % cfg.checkpoint_every == 0:
-                    checkpoint()
-            bundle_config = _bundle_config(
-                recipe, heads, tokenizer, len(train_set), epoch, state["global_step"]
+    def __init__(self, recipe: HandRecipe):
+        self.recipe = recipe
+
+    def load_data(self, ranks: Distributed, log) -> str:
+        recipe = self.recipe
+        cache = recipe.run_dir / "landmarks"
+        self.train_set = [s for s in load_hand_sequences(recipe.data.train, cache, log) if s.found]
+        dev_set = load_hand_sequences(recipe.data.dev, cache, log)
+        if recipe.data.compose is not None:
+            found = [s for s in dev_set if s.found]
+            dev_set = compose_set(
+                found, recipe.data.compose, recipe.data.compose.dev_sequences, recipe.train.seed
             )
-            dev = evaluate_hands(
-                GestureModel(bundle=ModelBundle(run_dir, bundle_config, model.eval(), tokenizer)), dev_set
-            )
-            improved = dev["error"] < state["best_error"]
-            if improved:
-                state["best_error"], state["best_epoch"] = dev["error"], epoch
-                save_bundle(run_dir / BEST_DIR, model, bundle_config | {"metrics": {"dev": dev}})
-            summary = {
-                "epoch": epoch,
-                "step": state["global_step"],
-                "train_loss": round(sum(losses) / max(len(losses), 1), 4),
-                **{f"dev_{key}": value for key, value in dev.items() if isinstance(value, float)},
-                "frames": frames,
-                "best": improved,
-            }
-            train_log.epoch(summary)
-            log(json.dumps(summary))
-            state["epoch"], state["step_in_epoch"] = epoch + 1, 0
-            checkpoint()
-    log(f"best dev error {state['best_error']:.4f} at epoch {state['best_epoch']}: {run_dir / BEST_DIR}")
-    return run_dir / BEST_DIR
+        self.dev_set = dev_set
+        return f"{len(self.train_set)} train / {len(self.dev_set)} dev sequences"
+
+    def build_model(self, device: torch.device, fresh: bool, log) -> tuple[SequenceModel, list[str]]:
+        recipe = self.recipe
+        self.heads = _head_vocabularies(recipe, self.train_set)
+        ctc_head = _ctc_head(recipe)
+        self.tokenizer = CharTokenizer(self.heads[ctc_head]) if ctc_head else None
+        dims = ModelDims(
+            encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
+            heads={
+                name: HeadDims(recipe.heads[name].kind, len(symbols)) for name, symbols in self.heads.items()
+            },
+        )
+        self.device = device
+        # Each head's name and labels: a checkpoint trained on other labels must not resume.
+        vocabulary = [f"{name}:{'|'.join(symbols)}" for name, symbols in self.heads.items()]
+        return SequenceModel(dims).to(device), vocabulary
+
+    def _plan(self, epoch: int) -> tuple[list[HandSequence], list[list[tuple[int, ...]]]]:
+        items = _epoch_items(self.recipe, self.train_set, epoch)
+        cfg = self.recipe.train
+        return items, plan_epoch(_nominal_lengths(self.recipe, items), cfg.batch_frames, cfg.seed, epoch)
+
+    def steps_per_epoch(self) -> int:
+        return len(self._plan(0)[1])
+
+    def batches(self, epoch: int, start: int) -> Iterator[tuple[int, dict]]:
+        items, plan = self._plan(epoch)
+        for index in range(start, len(plan)):
+            rng = np.random.default_rng([self.recipe.train.seed, epoch, index])
+            yield index, _make_batch(self.recipe, [items[j] for (j,) in plan[index]], self.heads, rng)
+
+    def loss(self, outputs: dict, out_lengths: torch.Tensor, batch: dict) -> tuple[torch.Tensor, float]:
+        loss = _loss(self.recipe, outputs, out_lengths, batch, self.device)
+        return loss, loss.item()
+
+    def evaluate(self, model: SequenceModel) -> tuple[float, dict]:
+        config = _model_config(self.recipe, self.heads, self.tokenizer)
+        bundle = ModelBundle(self.recipe.run_dir, config, model, self.tokenizer)
+        dev = evaluate_hands(GestureModel(bundle=bundle), self.dev_set)
+        return dev["error"], dev
+
+    def log_fields(self, dev: dict, frames: int, seconds: float) -> dict:
+        return {
+            **{f"dev_{key}": value for key, value in dev.items() if isinstance(value, float)},
+            "frames": frames,
+        }
+
+    def bundle_config(self, epoch: int, step: int, dev: dict) -> dict:
+        training = {
+            "recipe": self.recipe.to_dict(),
+            "sequences": len(self.train_set),
+            "epoch": epoch,
+            "step": step,
+        }
+        return _model_config(self.recipe, self.heads, self.tokenizer) | {
+            "training": training,
+            "metrics": {"dev": dev},
+        }
 
 
 def _ctc_head(recipe: HandRecipe) -> str | None:
@@ -304,9 +277,8 @@ def _loss(recipe: HandRecipe, outputs: dict, out_lengths: torch.Tensor, batch: d
     return total
 
 
-def _bundle_config(
-    recipe: HandRecipe, heads: dict[str, list[str]], tokenizer, n_train: int, epoch: int, step: int
-) -> dict:
+def _model_config(recipe: HandRecipe, heads: dict[str, list[str]], tokenizer: CharTokenizer | None) -> dict:
+    """What inference reads from a bundle's config: scoring on dev builds the model from it too."""
     config = {
         "name": recipe.name,
         "format_version": BUNDLE_FORMAT_VERSION,
@@ -318,7 +290,6 @@ def _bundle_config(
             name: {"kind": recipe.heads[name].kind, "labels": symbols} for name, symbols in heads.items()
         },
         "window": dataclasses.asdict(recipe.window),
-        "training": {"recipe": recipe.to_dict(), "sequences": n_train, "epoch": epoch, "step": step},
     }
     if tokenizer is not None:
         config["tokenizer"] = {"symbols": tokenizer.symbols}

@@ -1,19 +1,18 @@
-"""Training a CTC recogniser from a recipe: one readable loop, checkpoints with exact resume.
+"""Training a CTC recogniser of speech from a recipe: the recipe, and the speech side of the one
+trainer (``training.trainer``), which owns the loop, checkpoints and resume.
 
-The loop is deterministic given the recipe's seed: the epoch plan is a pure function of
-(seed, epoch), augmentation draws from a generator seeded by the step, and the checkpoint holds
-the model, optimiser, scheduler and the torch RNG (dropout). A run stopped at any checkpoint and
-resumed ends with the same weights as one that never stopped.
+What is speech's own: MFCC corpora cached once, a character tokenizer (kept from the bundle a
+fine-tuned run starts from), batches prepared beside training by DataLoader workers and split into
+one share per process under torchrun, a CTC loss whose shares add up to the whole batch's, and dev
+WER decoded exactly as inference decodes. The epoch plan is a pure function of (seed, epoch) and
+augmentation draws from a generator seeded by the step, so a resumed run replays its epoch exactly.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
-import math
 import os
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,10 +29,8 @@ from seqrec.models import (
     SequenceModel,
     lexicon_words,
     load_bundle,
-    save_bundle,
     word_bigram,
 )
-from seqrec.pipelines.core.device import resolve_device
 from seqrec.pipelines.core.metrics import error_rates
 from seqrec.pipelines.speech.data import (
     BatchMaker,
@@ -42,14 +39,8 @@ from seqrec.pipelines.speech.data import (
     load_corpus,
 )
 from seqrec.pipelines.speech.stages import CTCRecognize
+from seqrec.pipelines.training import trainer
 from seqrec.pipelines.training.batching import PlannedBatches, plan_epoch
-from seqrec.pipelines.training.checkpoints import (
-    TrainingLog,
-    optimizer_step,
-    restore_checkpoint,
-    save_checkpoint,
-    warmup_cosine,
-)
 from seqrec.pipelines.training.distributed import Distributed
 from seqrec.pipelines.training.recipes import RecipeBase
 
@@ -100,8 +91,6 @@ class SpeechRecipe(RecipeBase):
             raise ValueError(f"modality must be 'speech', not {self.modality!r}")
 
 
-CHECKPOINT_FILE = "checkpoint.pt"
-BEST_DIR = "best"
 BUNDLE_FORMAT_VERSION = 1
 
 
@@ -109,176 +98,120 @@ def train(recipe: SpeechRecipe, max_steps: int | None = None, log=print) -> Path
     """Train (or resume) ``recipe`` and return the folder of the best-on-dev bundle.
 
     ``max_steps`` stops after that many optimiser steps in total, with a checkpoint, so a long
-    run can be done over several sessions: run the same command again to go on.
-
-    Under ``torchrun`` each process trains on its share of every batch (see ``distributed``);
-    the global batch, and so the result, is the one a single process would train on.
+    run can be done over several sessions: run the same command again to go on. Under
+    ``torchrun`` each process trains on its share of every batch (see ``trainer``).
     """
-    run_dir = recipe.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cfg = recipe.train
-    device = resolve_device(cfg.device)
-    ranks = Distributed.from_environment(device)
-    device = ranks.device(device)
-    if not ranks.is_main:
-        log = _silent
-    if device.type == "cpu" and cfg.loader_workers:
-        # Leave the loader workers their cores: torch threads spinning beside them slow both.
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) - cfg.loader_workers))
-    torch.manual_seed(cfg.seed)
+    return trainer.train(SpeechTraining(recipe), max_steps, log)
 
-    if not ranks.is_main:
-        ranks.barrier()  # rank 0 computes and caches the features first; the others then read them
-    train_set = load_corpus(
-        recipe.data.train,
-        recipe.features,
-        run_dir / "features",
-        keep_audio=recipe.augment is not None,
-        log=log,
-        speeds=recipe.data.speeds,
-    )
-    dev_set = load_corpus(recipe.data.dev, recipe.features, run_dir / "features", log=log)
-    if ranks.is_main:
-        ranks.barrier()
-    if recipe.vocabulary:
-        # Dev is scored as inference decodes: the filler is never output, so it is no reference word.
-        train_set.texts = [
-            keep_vocabulary(text, recipe.vocabulary, recipe.filler) for text in train_set.texts
-        ]
-        dev_set.texts = [keep_vocabulary(text, recipe.vocabulary) for text in dev_set.texts]
-    # A fine-tuned model keeps every character of the bundle it starts from, so its output layer carries over.
-    start = load_bundle(cfg.init_from) if cfg.init_from else None
-    inherited = start.tokenizer.symbols[1:] if start and start.tokenizer else []
-    tokenizer = CharTokenizer.from_texts([*recipe.vocabulary, *train_set.texts, *inherited])
-    make_batch = BatchMaker(train_set, tokenizer, recipe.features, recipe.augment, cfg.spec_augment, cfg.seed)
-    dims = ModelDims(
-        encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
-        heads={"ctc": HeadDims("ctc", len(tokenizer))},
-    )
-    model = SequenceModel(dims).to(device)
-    if start and not (run_dir / CHECKPOINT_FILE).is_file():
-        _initialise_from(model, tokenizer, recipe.features, start, cfg.init_from)
-        log(f"starting from the weights of {cfg.init_from}")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = len(
-        plan_epoch(
-            train_set.lengths,
-            cfg.batch_frames,
-            cfg.seed,
-            0,
-            recipe.data.join_probability,
-            recipe.data.join_max,
+
+class SpeechTraining:
+    """The speech side of the trainer (``trainer.TrainingTask``): MFCC corpora and a character
+    tokenizer, batches prepared by DataLoader workers, each process's share of every batch under
+    torchrun, a CTC loss, and WER on dev decoded as inference decodes."""
+
+    score_name = "WER"
+    distributed = True
+
+    def __init__(self, recipe: SpeechRecipe):
+        self.recipe = recipe
+        # Per item, divided by its target length (as CTCLoss's "mean"), summed over this process's
+        # share and divided by the whole batch's size: the shares' gradients add up to the batch's.
+        self.ctc_loss = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="none")
+
+    def load_data(self, ranks: Distributed, log) -> str:
+        recipe = self.recipe
+        self.ranks = ranks
+        self.train_set = load_corpus(
+            recipe.data.train,
+            recipe.features,
+            recipe.run_dir / "features",
+            keep_audio=recipe.augment is not None,
+            log=log,
+            speeds=recipe.data.speeds,
         )
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, warmup_cosine(cfg.warmup_steps, cfg.epochs * steps_per_epoch)
-    )
-    use_amp = cfg.amp and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    autocast = torch.autocast("cuda", dtype=torch.float16) if use_amp else contextlib.nullcontext()
-    # Per item, divided by its target length (as CTCLoss's "mean"), summed over this process's
-    # share and divided by the whole batch's size: the shares' gradients add up to the batch's.
-    ctc_loss = torch.nn.CTCLoss(blank=0, zero_infinity=True, reduction="none")
-    network = ranks.wrap(model)
+        self.dev_set = load_corpus(recipe.data.dev, recipe.features, recipe.run_dir / "features", log=log)
+        if recipe.vocabulary:
+            # Dev is scored as inference decodes: the filler is never output, so it is no reference word.
+            self.train_set.texts = [
+                keep_vocabulary(text, recipe.vocabulary, recipe.filler) for text in self.train_set.texts
+            ]
+            self.dev_set.texts = [keep_vocabulary(text, recipe.vocabulary) for text in self.dev_set.texts]
+        return f"{len(self.train_set)} train / {len(self.dev_set)} dev utterances"
 
-    state = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best_wer": math.inf, "best_epoch": -1}
-    checkpoint_path = run_dir / CHECKPOINT_FILE
-    if checkpoint_path.is_file():
-        state = restore_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer.symbols)
-        log(f"resuming {recipe.name} at epoch {state['epoch']}, step {state['global_step']}")
+    def build_model(self, device: torch.device, fresh: bool, log) -> tuple[SequenceModel, list[str]]:
+        recipe, cfg = self.recipe, self.recipe.train
+        if device.type == "cpu" and cfg.loader_workers:
+            # Leave the loader workers their cores: torch threads spinning beside them slow both.
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) - cfg.loader_workers))
+        # A fine-tuned model keeps every character of the bundle it starts from, so its output
+        # layer carries over.
+        start = load_bundle(cfg.init_from) if cfg.init_from else None
+        inherited = start.tokenizer.symbols[1:] if start and start.tokenizer else []
+        self.tokenizer = CharTokenizer.from_texts([*recipe.vocabulary, *self.train_set.texts, *inherited])
+        self.make_batch = BatchMaker(
+            self.train_set, self.tokenizer, recipe.features, recipe.augment, cfg.spec_augment, cfg.seed
+        )
+        dims = ModelDims(
+            encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
+            heads={"ctc": HeadDims("ctc", len(self.tokenizer))},
+        )
+        model = SequenceModel(dims).to(device)
+        if start and fresh:
+            _initialise_from(model, self.tokenizer, recipe.features, start, cfg.init_from)
+            log(f"starting from the weights of {cfg.init_from}")
+        return model, self.tokenizer.symbols
 
-    def checkpoint():
-        if ranks.is_main:
-            save_checkpoint(checkpoint_path, model, optimizer, scheduler, scaler, tokenizer.symbols, state)
+    def _plan(self, epoch: int) -> list[list[tuple[int, ...]]]:
+        data, cfg = self.recipe.data, self.recipe.train
+        return plan_epoch(
+            self.train_set.lengths, cfg.batch_frames, cfg.seed, epoch, data.join_probability, data.join_max
+        )
 
-    log(
-        f"training {recipe.name}: {len(train_set)} train / {len(dev_set)} dev utterances, "
-        f"{sum(p.numel() for p in model.parameters()):,} parameters, "
-        f"{steps_per_epoch} steps per epoch on {device}"
-    )
-    stopped = False
-    with TrainingLog(run_dir, enabled=ranks.is_main) as train_log:
-        while state["epoch"] < cfg.epochs:
-            epoch = state["epoch"]
-            plan = plan_epoch(
-                train_set.lengths,
-                cfg.batch_frames,
-                cfg.seed,
+    def steps_per_epoch(self) -> int:
+        return len(self._plan(0))
+
+    def batches(self, epoch: int, start: int) -> Iterator[tuple[int, dict]]:
+        plan = self._plan(epoch)
+        # A batch smaller than the number of processes leaves some without items: they run
+        # its first item with weight 0, so that every process still joins the gradient sum.
+        shares = [self.ranks.shard(batch) for batch in plan]
+        batches = torch.utils.data.DataLoader(
+            PlannedBatches(
+                [share or batch[:1] for share, batch in zip(shares, plan, strict=True)],
+                self.make_batch,
                 epoch,
-                recipe.data.join_probability,
-                recipe.data.join_max,
-            )
-            started, frames, losses = time.perf_counter(), 0, []
-            batch_sizes = [len(batch) for batch in plan]
-            # A batch smaller than the number of processes leaves some without items: they run
-            # its first item with weight 0, so that every process still joins the gradient sum.
-            shares = [ranks.shard(batch) for batch in plan]
-            weights = [1.0 if share else 0.0 for share in shares]
-            batches = torch.utils.data.DataLoader(
-                PlannedBatches(
-                    [share or batch[:1] for share, batch in zip(shares, plan, strict=True)],
-                    make_batch,
-                    epoch,
-                    start=state["step_in_epoch"],
-                ),
-                batch_size=None,
-                num_workers=cfg.loader_workers,
-                generator=torch.Generator(),  # keeps the loader from drawing on the global RNG (dropout's)
-            )
-            for index, batch in enumerate(batches, start=state["step_in_epoch"]):
-                if max_steps is not None and state["global_step"] >= max_steps:
-                    stopped = True
-                    break
-                model.train()
-                with autocast:
-                    outputs, out_lengths = network(batch["features"].to(device), batch["lengths"])
-                log_probs = outputs["ctc"].transpose(0, 1)  # CTCLoss wants [T, B, V]
-                item_losses = ctc_loss(log_probs, batch["targets"], out_lengths, batch["target_lengths"])
-                share = (
-                    item_losses / batch["target_lengths"].clamp(min=1).to(item_losses.device)
-                ).sum() * weights[index]
-                # DDP averages the processes' gradients; times world_size makes that their sum.
-                loss = share * ranks.world_size / batch_sizes[index]
-                optimizer_step(loss, model, optimizer, scheduler, scaler, cfg.grad_clip)
-                state["global_step"] += 1
-                state["step_in_epoch"] = index + 1
-                frames += int(batch["lengths"].sum())
-                losses.append(ranks.sum(share.item()) / batch_sizes[index])
-                train_log.step(state["global_step"], losses[-1], scheduler.get_last_lr()[0])
-                if state["global_step"] % cfg.checkpoint_every == 0:
-                    checkpoint()
-            if stopped:
-                checkpoint()
-                log(f"stopped at step {state['global_step']} (--max-steps); run again to resume")
-                break
-            seconds = time.perf_counter() - started
-            frames = int(ranks.sum(frames))
-            state["epoch"], state["step_in_epoch"] = epoch + 1, 0
-            if not ranks.is_main:
-                continue  # rank 0 alone scores, keeps the best and logs; the others go on
-            dev = evaluate_corpus(model, tokenizer, recipe, dev_set)
-            improved = dev["wer"] < state["best_wer"]
-            if improved:
-                state["best_wer"], state["best_epoch"] = dev["wer"], epoch
-                bundle_config = _bundle_config(recipe, tokenizer, train_set, epoch, state["global_step"], dev)
-                save_bundle(run_dir / BEST_DIR, model, bundle_config)
-            summary = {
-                "epoch": epoch,
-                "step": state["global_step"],
-                "train_loss": round(sum(losses) / max(len(losses), 1), 4),
-                "dev_wer": round(dev["wer"], 4),
-                "dev_cer": round(dev["cer"], 4),
-                "frames_per_second": round(frames / max(seconds, 1e-9)),
-                "best": improved,
-            }
-            train_log.epoch(summary)
-            log(json.dumps(summary))
-            checkpoint()
-    if not stopped:
-        log(f"best dev WER {state['best_wer']:.4f} at epoch {state['best_epoch']}: {run_dir / BEST_DIR}")
-    del network  # DDP holds the process group: close() can only shut it down once the wrapper is gone
-    ranks.close()
-    return run_dir / BEST_DIR
+                start=start,
+            ),
+            batch_size=None,
+            num_workers=self.recipe.train.loader_workers,
+            generator=torch.Generator(),  # keeps the loader from drawing on the global RNG (dropout's)
+        )
+        for index, batch in enumerate(batches, start=start):
+            # The loss divides by the whole batch's size, and weighs an empty share's stand-in by 0.
+            yield index, batch | {"batch_size": len(plan[index]), "weight": 1.0 if shares[index] else 0.0}
+
+    def loss(self, outputs: dict, out_lengths: torch.Tensor, batch: dict) -> tuple[torch.Tensor, float]:
+        log_probs = outputs["ctc"].transpose(0, 1)  # CTCLoss wants [T, B, V]
+        item_losses = self.ctc_loss(log_probs, batch["targets"], out_lengths, batch["target_lengths"])
+        per_item = item_losses / batch["target_lengths"].clamp(min=1).to(item_losses.device)
+        share = per_item.sum() * batch["weight"]
+        # DDP averages the processes' gradients; times world_size makes that their sum.
+        loss = share * self.ranks.world_size / batch["batch_size"]
+        return loss, self.ranks.sum(share.item()) / batch["batch_size"]
+
+    def evaluate(self, model: SequenceModel) -> tuple[float, dict]:
+        dev = evaluate_corpus(model, self.tokenizer, self.recipe, self.dev_set)
+        return dev["wer"], dev
+
+    def log_fields(self, dev: dict, frames: int, seconds: float) -> dict:
+        return {
+            "dev_wer": round(dev["wer"], 4),
+            "dev_cer": round(dev["cer"], 4),
+            "frames_per_second": round(frames / max(seconds, 1e-9)),
+        }
+
+    def bundle_config(self, epoch: int, step: int, dev: dict) -> dict:
+        return _bundle_config(self.recipe, self.tokenizer, self.train_set, epoch, step, dev)
 
 
 def evaluate_corpus(
@@ -362,7 +295,3 @@ def _initialise_from(
         else:
             target[name] = tensor
     model.load_state_dict(target)
-
-
-def _silent(*_args) -> None:
-    """The log of a process other than rank 0: one voice is enough."""

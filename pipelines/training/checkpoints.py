@@ -1,37 +1,18 @@
-"""What every training loop here shares: the learning-rate schedule, checkpoints with exact resume,
-and the run's log (TensorBoard when installed, ``history.jsonl`` always)."""
+"""Checkpoints with exact resume: the model, the optimiser, the schedule, the grad scaler, the torch
+RNG (dropout) and the loop's own state, written atomically, so a run stopped at any checkpoint and
+resumed ends with the weights of one that never stopped."""
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from pathlib import Path
 
 import torch
 
+from seqrec.pipelines.core.errors import ConfigError
 
-def warmup_cosine(warmup: int, total: int):
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total - warmup))
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
-
-    return factor
-
-
-def optimizer_step(
-    loss: torch.Tensor, model: torch.nn.Module, optimizer, scheduler, scaler, grad_clip: float
-) -> None:
-    """Backward, clip the gradient norm (after unscaling mixed precision), step, advance the schedule."""
-    optimizer.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()
-    scaler.unscale_(optimizer)
-    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-    scaler.step(optimizer)
-    scaler.update()
-    scheduler.step()
+# State keys that checkpoints written before speech and hands shared one trainer spelled per modality.
+RENAMED_STATE_KEYS = {"best_wer": "best_score", "best_error": "best_score"}
 
 
 def save_checkpoint(
@@ -52,11 +33,24 @@ def save_checkpoint(
     os.replace(tmp, path)  # atomic: a kill mid-save leaves the previous checkpoint whole
 
 
-def restore_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabulary: list[str]) -> dict:
+def restore_checkpoint(
+    path: Path, model, optimizer, scheduler, scaler, vocabulary: list[str], state: dict
+) -> dict:
+    """Load ``path`` into the model, optimiser, schedule, scaler and RNG; return the loop's saved state.
+
+    ``state`` is a fresh run's: the saved one must have the same keys (old spellings renamed), and
+    the checkpoint the same vocabulary, or nothing is loaded and the error says so in one line.
+    """
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if payload["vocabulary"] != vocabulary:
-        raise ValueError(
+        raise ConfigError(
             f"{path}: the checkpoint's vocabulary or labels differ from this recipe's data; "
+            "use a new output_dir"
+        )
+    saved = {RENAMED_STATE_KEYS.get(key, key): value for key, value in payload["state"].items()}
+    if saved.keys() != state.keys():
+        raise ConfigError(
+            f"{path}: the checkpoint's state has {sorted(saved)}, this trainer's {sorted(state)}; "
             "use a new output_dir"
         )
     model.load_state_dict(payload["model"])
@@ -66,56 +60,4 @@ def restore_checkpoint(path: Path, model, optimizer, scheduler, scaler, vocabula
     torch.set_rng_state(payload["torch_rng"])
     if payload["cuda_rng"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(payload["cuda_rng"])
-    return payload["state"]
-
-
-class TrainingLog:
-    """TensorBoard scalars when tensorboard is installed; ``history.jsonl`` (per epoch) and
-    ``steps.jsonl`` (loss and learning rate per step) always."""
-
-    def __init__(self, run_dir: Path, enabled: bool = True):
-        self.run_dir = run_dir
-        self.enabled = enabled  # False in processes other than rank 0: they write nothing
-        self.writer = None
-        self.history = self.steps = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return self
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(str(self.run_dir / "tensorboard"))
-        except ImportError:
-            print("tensorboard is not installed (pip install 'seqrec[train]'): logging to history.jsonl only")
-        self.history = (self.run_dir / "history.jsonl").open("a", encoding="utf-8")
-        self.steps = (self.run_dir / "steps.jsonl").open("a", encoding="utf-8")
-        return self
-
-    def step(self, step: int, loss: float, lr: float) -> None:
-        """One optimiser step's loss and learning rate (``steps.jsonl`` and TensorBoard)."""
-        if self.steps is not None:
-            self.steps.write(json.dumps({"step": step, "loss": loss, "lr": lr}) + "\n")
-            self.scalar("train/loss", loss, step)
-            self.scalar("train/lr", lr, step)
-
-    def scalar(self, tag: str, value: float, step: int) -> None:
-        if self.writer is not None:
-            self.writer.add_scalar(tag, value, step)
-
-    def epoch(self, summary: dict) -> None:
-        if self.history is None:
-            return
-        self.steps.flush()
-        self.history.write(json.dumps(summary) + "\n")
-        self.history.flush()
-        for key, value in summary.items():
-            if key.startswith(("train_", "dev_")) and isinstance(value, (int, float)):
-                self.scalar(key.replace("_", "/", 1), value, summary["step"])
-
-    def __exit__(self, *exc):
-        for file in (self.history, self.steps):
-            if file is not None:
-                file.close()
-        if self.writer is not None:
-            self.writer.close()
+    return saved
