@@ -5,7 +5,7 @@
 VIDEO defaults to MediaPipe's test video in ../shared/data (8.1 s, 640x360), else the clip in
 tests/data. In one run, alternating so a busy machine slows both alike:
 
-- pipeline: ``recognize_video_file``, what `seqrec gestures VIDEO` runs: decoding, VIDEO-mode
+- pipeline: ``recognize_file``, what `seqrec gestures VIDEO` runs: decoding, VIDEO-mode
   landmarks on every frame, features, windows, the classifier and the smoothing;
 - baseline: a bare MediaPipe HandLandmarker in VIDEO mode (same model file and settings) over the
   same frames, decoded beforehand, so decoding is not in it;
@@ -35,9 +35,11 @@ from seqrec.features import FrameSource, HandLandmarks, HandLandmarksConfig, loa
 from seqrec.models import bundled_model_names
 from seqrec.pipelines.cli.gestures import TORCH_THREADS
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
+from seqrec.pipelines.hands import DEFAULT_GESTURE_MODEL
 from seqrec.pipelines.hands.data import sequence_of_hands
-from seqrec.pipelines.hands.media import recognize_video_file
-from seqrec.pipelines.hands.recognizer import DEFAULT_GESTURE_MODEL, GestureModel, recognize_video
+from seqrec.pipelines.hands.media import recognize_file
+from seqrec.pipelines.hands.model import GestureModel
+from seqrec.pipelines.hands.stream import video_segments
 
 ROOT = Path(__file__).resolve().parent.parent
 VIDEOS = [
@@ -76,7 +78,7 @@ def bare_landmarker_seconds(frames: list[tuple[float, np.ndarray]]) -> float:
 
 def pipeline_seconds(model: GestureModel, landmarks: HandLandmarks, video: Path) -> tuple[float, dict]:
     started = time.perf_counter()
-    record = recognize_video_file(model, landmarks, str(video))
+    record = recognize_file(model, landmarks, str(video))
     return time.perf_counter() - started, record
 
 
@@ -91,7 +93,7 @@ def decode_seconds(video: Path) -> float:
 def windows_seconds(model: GestureModel, hands: list) -> float:
     """Windows, classifier and smoothing over a whole video's landmarks, as the pipeline runs them."""
     started = time.perf_counter()
-    recognize_video(model, hands)
+    video_segments(model, hands)
     return time.perf_counter() - started
 
 

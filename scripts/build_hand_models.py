@@ -25,7 +25,7 @@ from seqrec.pipelines.core.manifest import write_manifest
 from seqrec.pipelines.hands.composition import compose_set
 from seqrec.pipelines.hands.corpora import digit_photo_rows, kinivi_sets
 from seqrec.pipelines.hands.data import load_hand_sequences, write_landmark_dataset
-from seqrec.pipelines.hands.recognizer import GestureModel
+from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.scoring import evaluate_hands
 from seqrec.pipelines.hands.training import train_hands
 from seqrec.pipelines.recipes import load_recipe

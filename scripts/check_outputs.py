@@ -81,7 +81,7 @@ from pathlib import Path
 try:
     from seqrec.pipelines.hands.data import load_hand_sequences, write_landmark_dataset
     from seqrec.pipelines.hands.composition import compose_set
-    from seqrec.pipelines.hands.recognizer import GestureModel as Recognizer
+    from seqrec.pipelines.hands.model import GestureModel as Recognizer
     from seqrec.pipelines.recipes import load_recipe
 except ImportError:
     from seqrec.pipelines.landmark_data import load_hand_sequences, write_landmark_dataset

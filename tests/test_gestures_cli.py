@@ -29,8 +29,9 @@ from seqrec.pipelines.cli import main
 from seqrec.pipelines.hands.data import load_hand_sequences
 from seqrec.pipelines.hands.live import LiveGestures
 from seqrec.pipelines.hands.media import expand_media_inputs, recognize_file
+from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.overlay import draw_overlay
-from seqrec.pipelines.hands.recognizer import GestureModel, GestureStream
+from seqrec.pipelines.hands.stream import GestureStream
 
 HANDS_DIR = Path(__file__).parent / "data" / "hands"
 CLIP = HANDS_DIR / "hand_clip.mp4"  # 38 frames at 25 fps (0.00-1.48 s), a right hand in every one

@@ -90,7 +90,7 @@ def _score_hands(model, manifest, out_dir, device) -> tuple[dict, list[dict], di
     """A photo where no hand is found counts as an error of every head. Landmarks found in photos
     and videos are cached under ``out_dir`` (or ``runs/landmark-cache``)."""
     from seqrec.pipelines.hands.data import dataset_rows, load_hand_sequences
-    from seqrec.pipelines.hands.recognizer import GestureModel
+    from seqrec.pipelines.hands.model import GestureModel
     from seqrec.pipelines.hands.scoring import evaluate_hands
 
     gesture_model = GestureModel(model, device)

@@ -168,9 +168,9 @@ def _prepare_model_task(
     config = read_bundle_config(model)  # a missing or broken bundle is a usage error now, not in every worker
     reason = misfit(config)
     if reason:
-        raise ConfigError(f"--model {model}: {reason}")
+        raise ConfigError(f"model {model}: {reason}")
     if options.recipe is not None:
-        raise ConfigError("--recipe goes with the features task")
+        raise ConfigError("a recipe goes with the features task")
     return dataclasses.replace(options, model=model)
 
 
@@ -281,7 +281,7 @@ def label_accuracy(rows: list[dict], options: TaskOptions) -> dict:
 
 
 def _prepare_gestures(options: TaskOptions) -> TaskOptions:
-    from seqrec.pipelines.hands.recognizer import DEFAULT_GESTURE_MODEL
+    from seqrec.pipelines.hands import DEFAULT_GESTURE_MODEL
 
     return _prepare_model_task(
         options,
@@ -301,41 +301,17 @@ def load_gesture_recognizer(options: TaskOptions) -> ItemsFunction:
     """The hands model and MediaPipe's landmarker, once: a photo -> ``label``, ``score``, ``hands``;
     a video -> ``segments`` (and a CTC model's ``text``, ``symbols``); a landmark file (a Kaggle
     parquet sequence) -> one ``label`` and ``score`` for the whole sequence, or ``text``."""
-    from seqrec.features import HandLandmarks, InputError
-    from seqrec.pipelines.hands.data import load_landmarks
-    from seqrec.pipelines.hands.media import recognize_file
-    from seqrec.pipelines.hands.recognizer import GestureModel
+    from seqrec.pipelines.hands.recognizer import GestureRecognizer
 
-    model = GestureModel(options.model, options.device)
-    landmarks = HandLandmarks()
-
-    def recognize_landmark_file(item: BatchItem) -> dict:
-        try:
-            sequence = load_landmarks(item.path, item.sequence_id)
-        except InputError as error:
-            return {"error": error.reason}
-        fields: dict = {"frames": len(sequence)}
-        if model.classifier_heads:
-            labels = model.classify([sequence])[0]
-            first = model.classifier_heads[0].name
-            fields |= {"label": labels[first][0], "score": round(labels[first][1], 4)}
-            if len(labels) > 1:
-                fields["labels"] = {
-                    name: {"label": label, "score": round(score, 4)}
-                    for name, (label, score) in labels.items()
-                }
-        if model.ctc_head is not None:
-            fields |= model.read_symbols(sequence)
-        return fields
+    recognizer = GestureRecognizer(options.model, options.device)
 
     def recognize_items(items: list[BatchItem]) -> list[dict]:
-        results = []
-        for item in items:
-            if item.media == "landmarks":
-                results.append(recognize_landmark_file(item))
-            else:
-                record = recognize_file(model, landmarks, item.path)
-                results.append({key: value for key, value in record.items() if key != "path"})
-        return results
+        records = (
+            recognizer.recognize_landmark_file(item.path, item.sequence_id)
+            if item.media == "landmarks"
+            else recognizer.recognize(item.path)
+            for item in items
+        )
+        return [{key: value for key, value in record.items() if key != "path"} for record in records]
 
     return recognize_items

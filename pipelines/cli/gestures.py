@@ -17,7 +17,7 @@ from pathlib import Path
 from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
 from seqrec.pipelines.core.output_formats import write_json, write_jsonl_line
-from seqrec.pipelines.hands.recognizer import DEFAULT_GESTURE_MODEL, NO_LABEL
+from seqrec.pipelines.hands import DEFAULT_GESTURE_MODEL, NO_LABEL
 
 FILE_FORMATS = ("txt", "json", "jsonl")
 LIVE_FORMATS = ("txt", "jsonl")
@@ -85,28 +85,25 @@ def run_gestures(args: argparse.Namespace) -> int:
     _check_arguments(args)
     import torch
 
-    from seqrec.features import HandLandmarks, ModelFileError
-    from seqrec.pipelines.hands.recognizer import GestureModel
+    from seqrec.features import ModelFileError
+    from seqrec.pipelines.hands.recognizer import GestureRecognizer
 
     torch.set_num_threads(TORCH_THREADS)
     with native_stderr_silenced():
-        model = GestureModel(args.model, args.device)
         try:
-            landmarks = HandLandmarks()
+            recognizer = GestureRecognizer(args.model, args.device, flip=args.flip)
         except ModelFileError as error:
             raise UsageError(str(error)) from None
-        with landmarks:
+        with recognizer:
             if args.overlay_png:
-                return _save_overlay(args, model, landmarks)
+                return _save_overlay(args, recognizer.model, recognizer.landmarks)
             if args.paths:
-                return _recognize_files(args, model, landmarks)
-            return _recognize_live(args, model, landmarks)
+                return _recognize_files(args, recognizer)
+            return _recognize_live(args, recognizer.model, recognizer.landmarks)
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
     """Refuse contradictory arguments before anything loads (exit code 2, nothing done)."""
-    from seqrec.pipelines.hands.live import display_available
-
     live = args.camera is not None or args.stream_file is not None
     if sum([bool(args.paths), args.camera is not None, args.stream_file is not None]) != 1:
         raise UsageError("gestures: give PATH..., --camera N or --stream-file FILE (one of them)")
@@ -116,8 +113,11 @@ def _check_arguments(args: argparse.Namespace) -> None:
         raise UsageError("--format json: live gestures print txt or jsonl, a line per label change")
     if not live and args.window is not None:
         raise UsageError("--window and --no-window go with --camera or --stream-file")
-    if args.window and not display_available():
-        raise UsageError("--window: no display to open it on (DISPLAY is not set); use --no-window")
+    if args.window:
+        from seqrec.pipelines.hands.live import display_available  # loads torch: only for --window
+
+        if not display_available():
+            raise UsageError("--window: no display to open it on (DISPLAY is not set); use --no-window")
     if args.overlay_at is not None and not args.overlay_png:
         raise UsageError("--overlay-at goes with --overlay-png")
     if args.overlay_png:
@@ -127,16 +127,14 @@ def _check_arguments(args: argparse.Namespace) -> None:
             raise UsageError("--overlay-at must be 0 or more seconds")
 
 
-def _recognize_files(args: argparse.Namespace, model, landmarks) -> int:
-    from seqrec.pipelines.hands.media import expand_media_inputs, recognize_file
+def _recognize_files(args: argparse.Namespace, recognizer) -> int:
+    from seqrec.pipelines.hands.media import expand_media_inputs
 
     fmt = args.format or "txt"
     inputs = expand_media_inputs(args.paths)
     records, failed = [], 0
     for path, error in inputs:
-        record = (
-            {"path": path, "error": error} if error else recognize_file(model, landmarks, path, args.flip)
-        )
+        record = {"path": path, "error": error} if error else recognizer.recognize(path)
         if "error" in record:
             failed += 1
             print(f"seqrec: {path}: {record['error']}", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ import sys
 
 from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
-from seqrec.pipelines.hands.recognizer import NO_LABEL
+from seqrec.pipelines.hands import NO_LABEL
 
 
 def add_record_parser(commands) -> None:

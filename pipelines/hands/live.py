@@ -23,8 +23,9 @@ import numpy as np
 
 from seqrec.features import HandLandmarks
 from seqrec.features.vision.frame_readers import Frame, NewestFrame
+from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.overlay import draw_overlay
-from seqrec.pipelines.hands.recognizer import GestureModel, GestureStream
+from seqrec.pipelines.hands.stream import GestureStream
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -1,9 +1,9 @@
 """Gestures in files: photos and videos, named one by one or found in folders, one record each.
 
-A photo goes through IMAGE mode on its own; a video through VIDEO mode, every frame (decoded a
-few frames ahead on a thread of its own), then the gesture stream's windows and smoothing
-(``recognize_video``). A file that cannot be used is a
-record ``{"path", "error"}`` with a one-line reason; no hand in view is the label ``"none"``.
+Every file goes through ``gesture_pipeline`` (see ``stages``): a photo through IMAGE mode on its
+own, a video through VIDEO mode, every frame, then the gesture stream's windows and smoothing. A
+file that cannot be used is a record ``{"path", "error"}`` with a one-line reason; no hand in view
+is the label ``"none"``.
 """
 
 from __future__ import annotations
@@ -12,21 +12,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from seqrec.features import (
-    IMAGE_EXTENSIONS,
-    VIDEO_EXTENSIONS,
-    FrameSource,
-    HandLandmarks,
-    InputError,
-    read_image,
-)
-from seqrec.features.vision.frame_readers import read_ahead
-from seqrec.features.vision.frames import FALLBACK_FPS
-from seqrec.pipelines.hands.recognizer import GestureModel, recognize_image, recognize_video
+from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, HandLandmarks
+from seqrec.pipelines.hands.model import GestureModel
+from seqrec.pipelines.hands.recognizer import result_record
+from seqrec.pipelines.hands.stages import gesture_pipeline
 
 MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 NO_MEDIA_IN_FOLDER = "no images or videos in this folder"
-NOT_MEDIA = "not an image or a video OpenCV can read"
 
 
 def find_media_files(folder: str | os.PathLike) -> list[Path]:
@@ -69,49 +61,4 @@ def recognize_file(model: GestureModel, landmarks: HandLandmarks, path: str, fli
         has several); a video: ``{"path", "frames", "duration", "segments"}`` (and ``text``,
         ``symbols`` from a CTC model); a file that cannot be used: ``{"path", "error"}``.
     """
-    suffix = Path(path).suffix.lower()
-    try:
-        if suffix in VIDEO_EXTENSIONS:
-            return recognize_video_file(model, landmarks, path, flip)
-        if suffix in IMAGE_EXTENSIONS:
-            return recognize_image_file(model, landmarks, path, flip)
-        return _recognize_unknown(model, landmarks, path, flip)
-    except InputError as error:
-        return {"path": path, "error": error.reason}
-
-
-def recognize_image_file(
-    model: GestureModel, landmarks: HandLandmarks, path: str, flip: bool = False
-) -> dict:
-    """A photo's record (see ``recognize_file``); raises ``InputError`` for one that cannot be used."""
-    hands = landmarks.detect(read_image(path)[:, ::-1] if flip else path)
-    return {"path": path, **recognize_image(model, hands)}
-
-
-def recognize_video_file(
-    model: GestureModel, landmarks: HandLandmarks, path: str, flip: bool = False
-) -> dict:
-    """A video's record (see ``recognize_file``), every frame processed; raises ``InputError``
-    for one that cannot be used."""
-    with FrameSource(path, flip=flip) as frames:
-        hands = list(landmarks.track(read_ahead(frames)))  # decoding overlaps the landmarks
-        frame_seconds = 1 / (frames.fps or FALLBACK_FPS)
-    result = recognize_video(model, hands)
-    duration = hands[-1].timestamp + frame_seconds
-    return {"path": path, "frames": result.pop("frames"), "duration": round(duration, 3), **result}
-
-
-def _recognize_unknown(model: GestureModel, landmarks: HandLandmarks, path: str, flip: bool) -> dict:
-    """A file named explicitly with an extension neither list has: a photo if it reads as one,
-    else a video if OpenCV opens it as one."""
-    try:
-        return recognize_image_file(model, landmarks, path, flip)
-    except InputError as error:
-        if not error.reason.startswith("not an image"):
-            raise
-    try:
-        return recognize_video_file(model, landmarks, path, flip)
-    except InputError as error:
-        if error.reason.startswith("not a video"):
-            raise InputError(path, NOT_MEDIA) from None
-        raise
+    return result_record(gesture_pipeline(model, landmarks, flip)({"path": path}))

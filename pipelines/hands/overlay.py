@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from seqrec.features import HAND_SIDES, N_HAND_LANDMARKS, WRIST
-from seqrec.pipelines.hands.recognizer import NO_LABEL
+from seqrec.pipelines.hands import NO_LABEL
 
 # MediaPipe's hand: 0 the wrist, then five fingers of four points each, base to tip.
 FINGERS = tuple(tuple(range(first, first + 4)) for first in range(1, N_HAND_LANDMARKS, 4))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqrec.pipelines.core.metrics import error_rates
-from seqrec.pipelines.hands.recognizer import GestureModel
+from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.sequence import HandSequence
 
 
