@@ -38,7 +38,9 @@ def wall_seconds(command: list[str]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     for command in COMMANDS.values():  # once each first: the files are in the page cache for all
@@ -47,10 +49,11 @@ def main() -> int:
     for _ in range(args.runs):
         for name, command in COMMANDS.items():
             times[name].append(wall_seconds(command))
-    bare = statistics.median(times["python -c pass"])
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    bare = medians["python -c pass"]
     result = {
-        name: {"median_s": round(statistics.median(values), 3), "x_python": round(statistics.median(values) / bare, 1)}
-        for name, values in times.items()
+        name: {"median_s": round(median, 3), "x_python": round(median / bare, 1)}
+        for name, median in medians.items()
     }
     print(json.dumps({"runs": args.runs, "commands": result}, indent=2))
     return 0

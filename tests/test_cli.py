@@ -102,6 +102,29 @@ def test_models_json_gives_name_task_vocabulary_and_metrics(bundled_model, capsy
     assert all(0 <= value for metrics in row["metrics"].values() for value in metrics.values())
 
 
+def test_models_shows_a_hands_model_s_heads_labels_and_test_figures(capsys):
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("sign-digits: hands, 1 head")
+    assert lines[at + 1] == "  digit (classifier): " + ", ".join(str(d) for d in range(10))
+    assert re.fullmatch(r"  test: digit accuracy \d+\.\d%", lines[at + 3])
+    at = lines.index("sign-digits-ctc: hands, 1 head")
+    assert lines[at + 1] == "  digits (ctc): " + ", ".join(str(d) for d in range(10)), "no blank"
+    assert re.fullmatch(r"  dev: CER \d+\.\d%, sequence accuracy \d+\.\d%", lines[at + 2])
+    assert not any(line.endswith(": ") for line in lines), "no empty vocabulary or figure lines"
+
+
+def test_models_json_gives_a_hands_model_s_heads_and_figures(capsys):
+    assert main(["models", "--format", "json"]) == 0
+    row = {row["name"]: row for row in json.loads(capsys.readouterr().out)}["sign-digits"]
+    assert (row["task"], row["heads"]) == (
+        "hands",
+        {"digit": {"kind": "classifier", "labels": [str(d) for d in range(10)]}},
+    )
+    assert "vocabulary" not in row and set(row["metrics"]["test"]) == {"digit_accuracy"}
+    assert 0.5 < row["metrics"]["test"]["digit_accuracy"] <= 1
+
+
 def test_bundled_model_recognises_the_fixture_clips(bundled_model, fixture_manifest, capsys):
     paths = [row["audio_filepath"] for row in fixture_manifest]
     assert main(["transcribe", *paths, "--format", "jsonl"]) == 0

@@ -27,6 +27,7 @@ from seqrec.pipelines.core.output_formats import (
     write_subtitles,
     write_txt,
 )
+from seqrec.pipelines.hands import DEFAULT_GESTURE_MODEL
 
 # Fewer inputs than this finish before a progress bar would tell anyone anything.
 PROGRESS_MIN_INPUTS = 8
@@ -43,7 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqrec", description="Recognise speech, gestures and signs.")
     parser.add_argument("--version", action="version", version=f"seqrec {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_parser in (
+        _add_transcribe_parser,
+        _add_models_parser,
+        _add_train_parser,
+        _add_evaluate_parser,
+        add_batch_parser,
+        add_gestures_parser,
+        add_record_parser,
+    ):
+        add_parser(commands)
+    return parser
 
+
+def _add_transcribe_parser(commands) -> None:
     p = commands.add_parser("transcribe", help="transcribe audio files or folders, or live audio")
     p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders (searched recursively)")
     p.add_argument(
@@ -81,10 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=run_transcribe)
 
+
+def _add_models_parser(commands) -> None:
     p = commands.add_parser("models", help="list the bundled models")
     p.add_argument("--format", default="txt", choices=("txt", "json"))
     p.set_defaults(run=run_models)
 
+
+def _add_train_parser(commands) -> None:
     p = commands.add_parser("train", help="train a model from a YAML recipe (resumes from its checkpoint)")
     p.add_argument("recipe", metavar="NAME|PATH", help="a bundled recipe name or a YAML file")
     p.add_argument(
@@ -101,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=run_train)
 
+
+def _add_evaluate_parser(commands) -> None:
     p = commands.add_parser(
         "evaluate", help="score a model on a JSON-Lines manifest: WER/CER, or accuracy and confusion PNGs"
     )
@@ -110,11 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device")
     _add_decode_options(p)
     p.set_defaults(run=run_evaluate)
-
-    add_batch_parser(commands)
-    add_gestures_parser(commands)
-    add_record_parser(commands)
-    return parser
 
 
 def _add_decode_options(parser: argparse.ArgumentParser) -> None:
@@ -257,44 +272,78 @@ MODEL_FIGURES = {
     "false_accept_rate": lambda v: f"false accepts {v:.1%}",
     "word_start_error": lambda v: f"word start error {v:.3f} s",
 }
+# A hands model's evaluations: an accuracy per classifier head (``shape_accuracy``), a CTC head's
+# CER and whole-sequence accuracy.
+ACCURACY_SUFFIX = "_accuracy"
+HAND_FIGURES = {"cer": lambda v: f"CER {v:.1%}"}
 
 
 def run_models(args) -> int:
-    rows = []
-    for name in bundled_model_names():
-        config = read_bundle_config(name)
-        metrics = {
-            # A set of out-of-vocabulary clips only has no words to get wrong: no WER to show.
-            set_name: {
-                key: values[key]
-                for key in MODEL_FIGURES
-                if key in values and (key != "wer" or values.get("utterances", 1))
-            }
-            for set_name, values in config.get("metrics", {}).items()
-        }
-        rows.append(
-            {
-                "name": name,
-                "task": config.get("task"),
-                "vocabulary": config.get("vocabulary", []),
-                "metrics": metrics,
-            }
-        )
+    rows = [_model_row(name, read_bundle_config(name)) for name in bundled_model_names()]
     if args.format == "json":
         write_json(rows, sys.stdout)
         return EXIT_OK
     for row in rows:
-        default = " (default)" if row["name"] == DEFAULT_SPEECH_MODEL else ""
-        print(f"{row['name']}{default}: {row['task']}, {len(row['vocabulary'])} words")
-        print(f"  vocabulary: {' '.join(row['vocabulary'])}")
+        default = " (default)" if row["name"] in (DEFAULT_SPEECH_MODEL, DEFAULT_GESTURE_MODEL) else ""
+        if "heads" in row:
+            heads = row["heads"]
+            print(f"{row['name']}{default}: {row['task']}, {len(heads)} head{'s' if len(heads) > 1 else ''}")
+            for head, spec in heads.items():
+                print(f"  {head} ({spec['kind']}): {', '.join(spec['labels'])}")
+        else:
+            print(f"{row['name']}{default}: {row['task']}, {len(row['vocabulary'])} words")
+            print(f"  vocabulary: {' '.join(row['vocabulary'])}")
         for set_name, values in row["metrics"].items():
-            print(f"  {set_name}: " + ", ".join(MODEL_FIGURES[k](v) for k, v in values.items()))
+            print(f"  {set_name}: " + ", ".join(_figure(k, v) for k, v in values.items()))
     return EXIT_OK
 
 
+def _model_row(name: str, config: dict) -> dict:
+    """What ``seqrec models`` says of one bundle: a speech model's vocabulary, a hands model's heads
+    (each with its kind and labels; a CTC head's symbols without the blank), and the figures of
+    each evaluation set."""
+    row: dict = {"name": name, "task": config.get("task")}
+    hands = config.get("modality") == "hands"
+    if hands:
+        row["heads"] = {
+            head: {
+                "kind": spec["kind"],
+                "labels": spec["labels"][1:] if spec["kind"] == "ctc" else spec["labels"],
+            }
+            for head, spec in config.get("heads", {}).items()
+        }
+    else:
+        row["vocabulary"] = config.get("vocabulary", [])
+    row["metrics"] = {
+        set_name: _hand_figures(values) if hands else _speech_figures(values)
+        for set_name, values in config.get("metrics", {}).items()
+    }
+    return row
+
+
+def _speech_figures(values: dict) -> dict:
+    # A set of out-of-vocabulary clips only has no words to get wrong: no WER to show.
+    return {
+        key: values[key]
+        for key in MODEL_FIGURES
+        if key in values and (key != "wer" or values.get("utterances", 1))
+    }
+
+
+def _hand_figures(values: dict) -> dict:
+    return {
+        key: value for key, value in values.items() if key in HAND_FIGURES or key.endswith(ACCURACY_SUFFIX)
+    }
+
+
+def _figure(key: str, value: float) -> str:
+    if key.endswith(ACCURACY_SUFFIX):
+        return f"{key[: -len(ACCURACY_SUFFIX)].replace('_', ' ')} accuracy {value:.1%}"
+    return {**MODEL_FIGURES, **HAND_FIGURES}[key](value)
+
+
 def run_train(args) -> int:
-    from seqrec.pipelines.recipes import load_recipe
-    from seqrec.pipelines.speech.training import train
+    from seqrec.pipelines.recipes import load_recipe, train_recipe
 
     overrides = {}
     for item in args.set:
@@ -304,13 +353,7 @@ def run_train(args) -> int:
         import yaml
 
         overrides[key] = yaml.safe_load(value)
-    recipe = load_recipe(args.recipe, overrides)
-    if recipe.modality == "hands":
-        from seqrec.pipelines.hands.training import train_hands
-
-        best = train_hands(recipe, max_steps=args.max_steps)
-    else:
-        best = train(recipe, max_steps=args.max_steps)
+    best = train_recipe(load_recipe(args.recipe, overrides), max_steps=args.max_steps)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one process answers
         print(best)
     return EXIT_OK
