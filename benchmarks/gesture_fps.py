@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqrec.features import FrameSource, HandLandmarks, HandLandmarksConfig, load_hand_model
+from seqrec.features import FrameSource, HandLandmarker, HandLandmarkerConfig, load_hand_model
 from seqrec.models import bundled_model_names
 from seqrec.pipelines.cli.gestures import TORCH_THREADS
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
@@ -58,7 +58,7 @@ def bare_landmarker_seconds(frames: list[tuple[float, np.ndarray]]) -> float:
     import mediapipe as mp
     from mediapipe.tasks.python import BaseOptions, vision
 
-    config = HandLandmarksConfig()
+    config = HandLandmarkerConfig()
     options = vision.HandLandmarkerOptions(
         base_options=BaseOptions(model_asset_buffer=load_hand_model()),
         running_mode=vision.RunningMode.VIDEO,
@@ -76,7 +76,7 @@ def bare_landmarker_seconds(frames: list[tuple[float, np.ndarray]]) -> float:
     return time.perf_counter() - started
 
 
-def pipeline_seconds(model: GestureModel, landmarks: HandLandmarks, video: Path) -> tuple[float, dict]:
+def pipeline_seconds(model: GestureModel, landmarks: HandLandmarker, video: Path) -> tuple[float, dict]:
     started = time.perf_counter()
     record = recognize_file(model, landmarks, str(video))
     return time.perf_counter() - started, record
@@ -139,7 +139,7 @@ def main() -> None:
     with native_stderr_silenced():
         model = GestureModel(model_name, "cpu")
         frames = decoded_frames(video)
-        with HandLandmarks() as landmarks:
+        with HandLandmarker() as landmarks:
             pipeline_seconds(model, landmarks, video)  # warm-up: first-call costs out of the figures
             bare_landmarker_seconds(frames[:10])
             pipeline_runs, baseline_runs = [], []

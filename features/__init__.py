@@ -126,10 +126,10 @@ if TYPE_CHECKING:
         MIN_SIDE as MIN_SIDE,
     )
     from seqrec.features.vision.landmarker import (
-        HandLandmarks as HandLandmarks,
+        HandLandmarker as HandLandmarker,
     )
     from seqrec.features.vision.landmarker import (
-        HandLandmarksConfig as HandLandmarksConfig,
+        HandLandmarkerConfig as HandLandmarkerConfig,
     )
     from seqrec.features.vision.landmarker import (
         Hands as Hands,
@@ -174,8 +174,8 @@ _LAZY = {
     "N_HAND_LANDMARKS": "seqrec.features.vision.hand_layout",
     "WRIST": "seqrec.features.vision.hand_layout",
     "HAND_MODEL_SHA256": "seqrec.features.vision.landmarker",
-    "HandLandmarks": "seqrec.features.vision.landmarker",
-    "HandLandmarksConfig": "seqrec.features.vision.landmarker",
+    "HandLandmarker": "seqrec.features.vision.landmarker",
+    "HandLandmarkerConfig": "seqrec.features.vision.landmarker",
     "HandTracker": "seqrec.features.vision.landmarker",
     "Hands": "seqrec.features.vision.landmarker",
     "MAX_SIDE": "seqrec.features.vision.landmarker",
@@ -222,8 +222,8 @@ __all__ = [
     "WRIST",
     "AudioAugmentConfig",
     "FrameSource",
-    "HandLandmarks",
-    "HandLandmarksConfig",
+    "HandLandmarker",
+    "HandLandmarkerConfig",
     "HandTracker",
     "Hands",
     "InputError",

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import pytest
 
-from seqrec.features import MIN_SIDE, FrameSource, HandLandmarks, InputError
+from seqrec.features import MIN_SIDE, FrameSource, HandLandmarker, InputError
 from seqrec.features.vision import frames as frames_module
 from seqrec.features.vision.frame_readers import NewestFrame, paced
 from seqrec.models import bundled_model_names
@@ -60,8 +60,8 @@ def model() -> GestureModel:
 
 
 @pytest.fixture(scope="module")
-def landmarks() -> HandLandmarks:
-    with HandLandmarks() as finder:
+def landmarks() -> HandLandmarker:
+    with HandLandmarker() as finder:
         yield finder
 
 

@@ -23,8 +23,8 @@ from seqrec.features import (
     HAND_MODEL_SHA256,
     MIN_SIDE,
     FrameSource,
-    HandLandmarks,
-    HandLandmarksConfig,
+    HandLandmarker,
+    HandLandmarkerConfig,
     InputError,
     LandmarkFeatures,
     ModelFileError,
@@ -44,14 +44,14 @@ PLAIN = ["sign_digit_5_IMG_1123.JPG", "sign_digit_1_IMG_1119.JPG"]
 
 
 @pytest.fixture(scope="module")
-def hands() -> HandLandmarks:
-    with HandLandmarks() as landmarker:
+def hands() -> HandLandmarker:
+    with HandLandmarker() as landmarker:
         yield landmarker
 
 
 @pytest.fixture(scope="module")
-def no_retry() -> HandLandmarks:
-    with HandLandmarks(HandLandmarksConfig(retry_borders=())) as landmarker:
+def no_retry() -> HandLandmarker:
+    with HandLandmarker(HandLandmarkerConfig(retry_borders=())) as landmarker:
         yield landmarker
 
 
@@ -390,9 +390,9 @@ def test_altered_model_is_refused(tmp_path):
     path = tmp_path / "hand_landmarker.task"
     path.write_bytes(bytes(data))
     with pytest.raises(ModelFileError, match="expected " + HAND_MODEL_SHA256):
-        HandLandmarks(model_path=path, sha256=HAND_MODEL_SHA256)
+        HandLandmarker(model_path=path, sha256=HAND_MODEL_SHA256)
     with pytest.raises(ModelFileError, match="not found"):
-        HandLandmarks(model_path=tmp_path / "missing.task")
+        HandLandmarker(model_path=tmp_path / "missing.task")
 
 
 def test_importing_features_does_not_load_mediapipe_or_opencv():

@@ -1,4 +1,4 @@
-"""The hand-landmark array layout: what ``HandLandmarks`` fills and ``LandmarkFeatures`` reads.
+"""The hand-landmark array layout: what ``HandLandmarker`` fills and ``LandmarkFeatures`` reads.
 
 One frame is ``[N_HANDS, N_HAND_LANDMARKS, N_COORDS]`` float32: slot 0 holds the person's right
 hand, slot 1 the left; each hand is MediaPipe's 21 points (0 = wrist, 1-4 thumb, 5-8 index,

@@ -1,8 +1,8 @@
 """Hand landmarks: MediaPipe's HandLandmarker on photos and on video or camera frames, one layout out.
 
-Photos go through IMAGE mode, each on its own (``HandLandmarks.detect``); a video or a camera
-through VIDEO mode, which tracks hands from frame to frame (``HandLandmarks.track``, or
-``HandLandmarks.tracker()`` for frames pushed one at a time). Either way a picture becomes a
+Photos go through IMAGE mode, each on its own (``HandLandmarker.detect``); a video or a camera
+through VIDEO mode, which tracks hands from frame to frame (``HandLandmarker.track``, or
+``HandLandmarker.tracker()`` for frames pushed one at a time). Either way a picture becomes a
 ``Hands``: landmarks [2, 21, 3] in the layout of ``hand_layout``, with presence and scores. No
 hand in view is a ``Hands`` with nothing present, never an error.
 
@@ -67,7 +67,7 @@ class ModelFileError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class HandLandmarksConfig:
+class HandLandmarkerConfig:
     """How hands are found. The confidences are MediaPipe's own thresholds, each in [0, 1]."""
 
     min_detection_confidence: float = 0.5  # palm detector, on a picture or a frame without tracking
@@ -125,12 +125,12 @@ class Hands:
         return self.image_size[0] / self.image_size[1]
 
 
-class HandLandmarks:
+class HandLandmarker:
     """MediaPipe's HandLandmarker with the model shipped in the package (checked by sha256).
 
     Parameters
     ----------
-    config : HandLandmarksConfig
+    config : HandLandmarkerConfig
     model_path : another ``.task`` bundle instead of the shipped one
     sha256 : the digest ``model_path`` must have (the shipped model is always checked)
 
@@ -142,11 +142,11 @@ class HandLandmarks:
 
     def __init__(
         self,
-        config: HandLandmarksConfig | None = None,
+        config: HandLandmarkerConfig | None = None,
         model_path: str | os.PathLike | None = None,
         sha256: str | None = None,
     ):
-        self.config = config or HandLandmarksConfig()
+        self.config = config or HandLandmarkerConfig()
         self._model_source = (model_path, sha256)
         self._model = load_hand_model(model_path, sha256)
         self._landmarker = None  # IMAGE mode, made on first use
@@ -228,7 +228,7 @@ class HandTracker:
     repeats or goes back, so a caller's timestamps can never make it fail.
     """
 
-    def __init__(self, model: bytes, config: HandLandmarksConfig):
+    def __init__(self, model: bytes, config: HandLandmarkerConfig):
         self.config = config
         self._landmarker = _create_landmarker(model, config, video=True)
         self._finalizer = weakref.finalize(self, self._landmarker.close)
@@ -302,7 +302,7 @@ def _read_model(path: str | None, sha256: str | None) -> bytes:
     return data
 
 
-def _create_landmarker(model: bytes, config: HandLandmarksConfig, video: bool):
+def _create_landmarker(model: bytes, config: HandLandmarkerConfig, video: bool):
     from mediapipe.tasks.python import BaseOptions, vision  # lazy: half a second, and matplotlib with it
 
     options = vision.HandLandmarkerOptions(

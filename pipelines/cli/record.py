@@ -56,13 +56,13 @@ def run_record(args: argparse.Namespace) -> int:
     if args.camera is not None and args.camera < 0:
         raise UsageError(f"--camera {args.camera}: a camera index is 0 or more")
 
-    from seqrec.features import FrameSource, HandLandmarks, InputError, ModelFileError
+    from seqrec.features import FrameSource, HandLandmarker, InputError, ModelFileError
     from seqrec.features.vision.frame_readers import paced
     from seqrec.pipelines.hands.recording import append_take, record_take
 
     with native_stderr_silenced():
         try:
-            landmarks = HandLandmarks()
+            landmarks = HandLandmarker()
         except ModelFileError as error:
             raise UsageError(str(error)) from None
         try:

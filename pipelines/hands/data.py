@@ -174,11 +174,11 @@ def _extract_cached(manifest: Path, rows: list[dict], cache_dir: Path, log) -> d
     key = hashlib.sha256(json.dumps(stamps).encode()).hexdigest()[:16]
     cache = cache_dir / f"{manifest.stem}-landmarks-{key}.npz"
     if not cache.is_file():
-        from seqrec.features import FrameSource, HandLandmarks
+        from seqrec.features import FrameSource, HandLandmarker
 
         log(f"finding hands in {len(files)} files of {manifest} (cached in {cache})")
         sequences: list[HandSequence] = []
-        with HandLandmarks() as finder:
+        with HandLandmarker() as finder:
             for row, file in zip(rows, files, strict=True):
                 try:
                     if "image_filepath" in row:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqrec.features import HandLandmarks
+from seqrec.features import HandLandmarker
 from seqrec.features.vision.frame_readers import Frame, NewestFrame
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.overlay import draw_overlay
@@ -74,17 +74,17 @@ class LiveGestures:
     Parameters
     ----------
     model : a loaded ``GestureModel``
-    landmarks : the ``HandLandmarks`` to track hands with (VIDEO mode); a new one when None
+    landmarks : the ``HandLandmarker`` to track hands with (VIDEO mode); a new one when None
     history_size : label changes kept for the window
 
     ``stats`` holds the last run's counts, also when the run ended in an error.
     """
 
     def __init__(
-        self, model: GestureModel, landmarks: HandLandmarks | None = None, history_size: int = HISTORY_SIZE
+        self, model: GestureModel, landmarks: HandLandmarker | None = None, history_size: int = HISTORY_SIZE
     ):
         self.model = model
-        self.landmarks = landmarks or HandLandmarks()
+        self.landmarks = landmarks or HandLandmarker()
         self.history_size = history_size
         self.stats = LiveStats()
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, HandLandmarks
+from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, HandLandmarker
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.recognizer import result_record
 from seqrec.pipelines.hands.stages import gesture_pipeline
@@ -44,7 +44,7 @@ def expand_media_inputs(paths: Iterable[str]) -> list[tuple[str, str | None]]:
     return expanded
 
 
-def recognize_file(model: GestureModel, landmarks: HandLandmarks, path: str, flip: bool = False) -> dict:
+def recognize_file(model: GestureModel, landmarks: HandLandmarker, path: str, flip: bool = False) -> dict:
     """One photo or video, by its extension; a file with another extension is tried as both.
 
     Parameters

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqrec.features import HandLandmarks, InputError, as_rgb8
+from seqrec.features import HandLandmarker, InputError, as_rgb8
 from seqrec.pipelines.hands import DEFAULT_GESTURE_MODEL
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.stages import gesture_pipeline, landmark_file_pipeline
@@ -58,7 +58,7 @@ class GestureRecognizer:
         self, model: str | os.PathLike = DEFAULT_GESTURE_MODEL, device: str | None = None, flip: bool = False
     ):
         self.model = GestureModel(model, device)
-        self.landmarks = HandLandmarks()
+        self.landmarks = HandLandmarker()
         self.pipeline = gesture_pipeline(self.model, self.landmarks, flip)
         self.landmark_pipeline = landmark_file_pipeline(self.model)
 

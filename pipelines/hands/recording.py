@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqrec.features import HandLandmarks
+from seqrec.features import HandLandmarker
 from seqrec.features.vision.frame_readers import Frame, NewestFrame
 from seqrec.pipelines.core.manifest import read_manifest, write_manifest
 from seqrec.pipelines.hands.data import MANIFEST_FILE, HandSequence, save_landmarks, sequence_of_hands
@@ -39,7 +39,7 @@ class Take:
 
 
 def record_take(
-    frames: Iterable[Frame], seconds: float, landmarks: HandLandmarks | None = None, source: str = ""
+    frames: Iterable[Frame], seconds: float, landmarks: HandLandmarker | None = None, source: str = ""
 ) -> Take:
     """The hands in ``frames`` (a ``FrameSource``, or a paced video) from the first frame for ``seconds``.
 
@@ -50,7 +50,7 @@ def record_take(
     """
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, not {seconds}")
-    landmarks = landmarks or HandLandmarks()
+    landmarks = landmarks or HandLandmarker()
     hands = []
     reader = NewestFrame(frames)
     with landmarks.tracker() as tracker, reader:

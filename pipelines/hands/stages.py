@@ -22,7 +22,7 @@ from seqrec.features import (
     IMAGE_EXTENSIONS,
     VIDEO_EXTENSIONS,
     FrameSource,
-    HandLandmarks,
+    HandLandmarker,
     InputError,
     read_image,
 )
@@ -93,7 +93,7 @@ class DetectHands(Stage):
     requires = ("media",)
     provides = ("frame_hands", "frames", "duration")
 
-    def __init__(self, landmarks: HandLandmarks):
+    def __init__(self, landmarks: HandLandmarker):
         self.landmarks = landmarks
 
     def process(self, sample: dict) -> dict:
@@ -204,7 +204,7 @@ def _as_model(model_or_bundle: GestureModel | ModelBundle) -> GestureModel:
 
 
 def gesture_pipeline(
-    model_or_bundle: GestureModel | ModelBundle, landmarks: HandLandmarks, flip: bool = False
+    model_or_bundle: GestureModel | ModelBundle, landmarks: HandLandmarker, flip: bool = False
 ) -> Pipeline:
     """The full path for photos and videos: read -> landmarks -> sequence -> recognize.
 
