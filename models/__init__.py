@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from seqrec.models.bundle import load_bundle as load_bundle
     from seqrec.models.bundle import save_bundle as save_bundle
     from seqrec.models.bundle_files import DEFAULT_SPEECH_MODEL as DEFAULT_SPEECH_MODEL
+    from seqrec.models.bundle_files import FORMAT_VERSION as FORMAT_VERSION
     from seqrec.models.bundle_files import BundleError as BundleError
     from seqrec.models.bundle_files import bundled_model_names as bundled_model_names
     from seqrec.models.bundle_files import read_bundle_config as read_bundle_config
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "BundleError": "seqrec.models.bundle_files",
     "DEFAULT_SPEECH_MODEL": "seqrec.models.bundle_files",
+    "FORMAT_VERSION": "seqrec.models.bundle_files",
     "ModelBundle": "seqrec.models.bundle",
     "bundled_model_names": "seqrec.models.bundle_files",
     "copy_bundle": "seqrec.models.bundle",
@@ -74,6 +76,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "DEFAULT_SPEECH_MODEL",
+    "FORMAT_VERSION",
     "BiLSTMEncoder",
     "BundleError",
     "CTCHead",

@@ -11,6 +11,10 @@ PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 DEFAULT_SPEECH_MODEL = "digits-commands"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
+# Format 2 names the modality "speech" or "hands" and has no ``task``: format 1 said "audio" for
+# speech and a task ("ctc", or "hands" even for a CTC hands model) that the heads already tell.
+FORMAT_VERSION = 2
+FORMAT_1_MODALITIES = {"audio": "speech"}
 
 
 class BundleError(ValueError):
@@ -41,7 +45,7 @@ def resolve_bundle(name_or_path: str | os.PathLike) -> Path:
 def read_bundle_config(name_or_path: str | os.PathLike) -> dict:
     path = resolve_bundle(name_or_path)
     try:
-        return json.loads((path / CONFIG_FILE).read_text())
+        return upgrade_config(json.loads((path / CONFIG_FILE).read_text()))
     except FileNotFoundError:
         raise BundleError(f"{path}: no {CONFIG_FILE} in this folder") from None
     except json.JSONDecodeError as error:
@@ -52,3 +56,15 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def upgrade_config(config: dict) -> dict:
+    """``config`` as the current format says it, whichever format it was written in; bundles on
+    disk are never rewritten, so a bundle from any seqrec version loads."""
+    if config.get("format_version", 1) >= FORMAT_VERSION:
+        return config
+    upgraded = {key: value for key, value in config.items() if key != "task"}
+    modality = config.get("modality", "audio")
+    upgraded["modality"] = FORMAT_1_MODALITIES.get(modality, modality)
+    upgraded["format_version"] = FORMAT_VERSION
+    return upgraded

@@ -90,15 +90,15 @@ def test_unknown_model_is_a_usage_error_in_one_stderr_line(data_dir, capsys):
 def test_models_lists_the_bundled_model_and_its_vocabulary(bundled_model, capsys):
     assert main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert f"{bundled_model} (default): ctc, {len(VOCABULARY)} words" in lines
+    assert f"{bundled_model} (default): speech, {len(VOCABULARY)} words" in lines
     assert f"  vocabulary: {' '.join(VOCABULARY)}" in lines
 
 
-def test_models_json_gives_name_task_vocabulary_and_metrics(bundled_model, capsys):
+def test_models_json_gives_name_modality_vocabulary_and_metrics(bundled_model, capsys):
     assert main(["models", "--format", "json"]) == 0
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     row = rows[bundled_model]
-    assert (row["task"], row["vocabulary"]) == ("ctc", VOCABULARY)
+    assert (row["modality"], row["vocabulary"]) == ("speech", VOCABULARY)
     assert all(0 <= value for metrics in row["metrics"].values() for value in metrics.values())
 
 
@@ -117,7 +117,7 @@ def test_models_shows_a_hands_model_s_heads_labels_and_test_figures(capsys):
 def test_models_json_gives_a_hands_model_s_heads_and_figures(capsys):
     assert main(["models", "--format", "json"]) == 0
     row = {row["name"]: row for row in json.loads(capsys.readouterr().out)}["sign-digits"]
-    assert (row["task"], row["heads"]) == (
+    assert (row["modality"], row["heads"]) == (
         "hands",
         {"digit": {"kind": "classifier", "labels": [str(d) for d in range(10)]}},
     )

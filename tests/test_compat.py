@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from seqrec.models import bundled_model_names, load_bundle
+from seqrec.models import FORMAT_VERSION, bundled_model_names, load_bundle, resolve_bundle
 from seqrec.pipelines import GestureRecognizer, Transcriber
 from seqrec.pipelines.recipes import load_recipe
 from seqrec.pipelines.speech.training import train
@@ -23,8 +23,12 @@ SHIPPED = ("commands", "digits-commands", "hand-gestures", "sign-digits", "sign-
 def test_the_five_shipped_bundles_load_as_they_are():
     assert set(SHIPPED) <= set(bundled_model_names())
     for name in SHIPPED:
+        on_disk = json.loads((resolve_bundle(name) / "config.json").read_text())
+        assert on_disk["format_version"] == 1, "shipped bundles are not rewritten"
         bundle = load_bundle(name)
-        assert bundle.config["format_version"] == 1
+        assert bundle.config["format_version"] == FORMAT_VERSION
+        assert bundle.config["modality"] == ("speech" if on_disk["modality"] == "audio" else "hands")
+        assert "task" not in bundle.config
         assert sum(p.numel() for p in bundle.model.parameters()) > 0
 
 
@@ -60,6 +64,12 @@ def test_an_old_checkpoint_resumes_to_the_weights_of_a_straight_run(tmp_path):
     assert any("resuming" in str(line) and "step 2" in str(line) for line in lines)
     a, b = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
     assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_a_bundle_trained_today_says_format_2(tmp_path):
+    best = train(load_recipe(_old_speech_recipe(tmp_path, "new")), log=lambda *_: None)
+    config = json.loads((best / "config.json").read_text())
+    assert (config["format_version"], config["modality"], "task" in config) == (2, "speech", False)
 
 
 @pytest.mark.parametrize("modality", ["audio", "speech"])

@@ -77,5 +77,5 @@ def test_a_landmark_file_goes_through_the_same_recognize_stage(recognizer, tmp_p
 
 
 def test_a_speech_model_is_refused():
-    with pytest.raises(BundleError, match="a model for audio, not for hands"):
+    with pytest.raises(BundleError, match="a model for speech, not for hands"):
         GestureRecognizer("digits-commands", "cpu")

@@ -327,7 +327,7 @@ def test_command_prints_one_stderr_line_per_bad_input_and_no_native_logs(tmp_pat
             "--window: no display to open it on (DISPLAY is not set); use --no-window",
         ),
         ([HANDS_DIR, "--overlay-png", "out.png"], "--overlay-png takes one PATH, a video (or a photo)"),
-        ([FIVE, "--model", "digits-commands"], "digits-commands: a model for audio, not for hands"),
+        ([FIVE, "--model", "digits-commands"], "digits-commands: a model for speech, not for hands"),
     ],
     ids=[
         "nothing",

@@ -180,8 +180,8 @@ def _prepare_transcribe(options: TaskOptions) -> TaskOptions:
         DEFAULT_SPEECH_MODEL,
         lambda config: (
             None
-            if config.get("task") == "ctc"
-            else f"a {config.get('task')!r} model; transcribe needs a speech (ctc) model"
+            if config.get("modality") == "speech"
+            else f"a {config.get('modality')} model; transcribe needs a speech model"
         ),
     )
 
@@ -289,7 +289,7 @@ def _prepare_gestures(options: TaskOptions) -> TaskOptions:
         lambda config: (
             None
             if config.get("modality") == "hands"
-            else f"a model for {config.get('modality', 'audio')}; gestures needs a hands model"
+            else f"a {config.get('modality')} model; gestures needs a hands model"
         ),
     )
 

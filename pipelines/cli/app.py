@@ -15,10 +15,17 @@ from importlib.metadata import PackageNotFoundError, version
 
 from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, bundled_model_names, read_bundle_config
 from seqrec.pipelines.cli.batch import add_batch_parser
-from seqrec.pipelines.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, UsageError
+from seqrec.pipelines.cli.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+    UsageError,
+    report,
+)
 from seqrec.pipelines.cli.gestures import add_gestures_parser
 from seqrec.pipelines.cli.record import add_record_parser
-from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.errors import ConfigError, report_line
 from seqrec.pipelines.core.output_formats import (
     FORMATS,
     SUBTITLE_FORMATS,
@@ -158,28 +165,28 @@ def decode_options(args, model: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    warnings.formatwarning = lambda message, *_, **__: f"seqrec: {message}\n"  # one line, no source echo
+    warnings.formatwarning = lambda message, *_, **__: report_line(message) + "\n"  # one line, no source echo
     try:
         return args.run(args)
     except (UsageError, ConfigError, BundleError) as error:
-        print(f"seqrec: {error}", file=sys.stderr)
+        report(error)
         return EXIT_USAGE
     except ImportError as error:  # an optional extra that is not installed: its message says which
-        print(f"seqrec: {error}", file=sys.stderr)
+        report(error)
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (`seqrec ... | head`): stop quietly, without a traceback at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_SOME_FAILED
     except KeyboardInterrupt:
-        print("seqrec: interrupted", file=sys.stderr)
+        report("interrupted")
         return EXIT_INTERRUPTED
 
 
 def run_transcribe(args) -> int:
     from tqdm import tqdm
 
-    from seqrec.pipelines.speech.transcriber import Transcriber, expand_inputs
+    from seqrec.pipelines.speech.transcriber import Transcriber, expand_audio_inputs
 
     if args.mic or args.stream_file is not None:
         return run_live(args)
@@ -193,7 +200,7 @@ def run_transcribe(args) -> int:
         raise UsageError(f"--format {args.format} writes files: give --output DIR")
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
-    inputs = expand_inputs(args.paths)
+    inputs = expand_audio_inputs(args.paths)
     transcriber = Transcriber(
         args.model, args.device, batch_size=args.batch_size, decode=decode_options(args, args.model)
     )
@@ -213,7 +220,7 @@ def run_transcribe(args) -> int:
         progress.update()
         if "error" in record:
             failed += 1
-            progress.write(f"seqrec: {record['path']}: {record['error']}", file=sys.stderr)
+            progress.write(report_line(record["path"], record["error"]), file=sys.stderr)
         if args.format == "jsonl":
             write_jsonl_line(record, sys.stdout)
         elif args.format in SUBTITLE_FORMATS and "error" not in record:
@@ -248,10 +255,7 @@ def run_live(args) -> int:
         for row in transcriber.transcribe_live(source, args.stream_file):
             if "error" in row:
                 failed += 1
-                print(
-                    f"seqrec: {row['path'] or 'mic'}: {row['error']} (the utterance at {row['start']:.1f} s)",
-                    file=sys.stderr,
-                )
+                report(row["path"] or "mic", f"{row['error']} (the utterance at {row['start']:.1f} s)")
             if args.format == "jsonl":
                 write_jsonl_line(row, sys.stdout)
             elif row.get("text"):
@@ -259,7 +263,7 @@ def run_live(args) -> int:
     except MicrophoneError as error:
         raise UsageError(f"--mic: {error}") from None
     except InputError as error:
-        print(f"seqrec: {error}", file=sys.stderr)
+        report(error)
         if args.format == "jsonl":
             write_jsonl_line({"path": args.stream_file, "error": error.reason}, sys.stdout)
         return EXIT_SOME_FAILED
@@ -287,11 +291,13 @@ def run_models(args) -> int:
         default = " (default)" if row["name"] in (DEFAULT_SPEECH_MODEL, DEFAULT_GESTURE_MODEL) else ""
         if "heads" in row:
             heads = row["heads"]
-            print(f"{row['name']}{default}: {row['task']}, {len(heads)} head{'s' if len(heads) > 1 else ''}")
+            print(
+                f"{row['name']}{default}: {row['modality']}, {len(heads)} head{'s' if len(heads) > 1 else ''}"
+            )
             for head, spec in heads.items():
                 print(f"  {head} ({spec['kind']}): {', '.join(spec['labels'])}")
         else:
-            print(f"{row['name']}{default}: {row['task']}, {len(row['vocabulary'])} words")
+            print(f"{row['name']}{default}: {row['modality']}, {len(row['vocabulary'])} words")
             print(f"  vocabulary: {' '.join(row['vocabulary'])}")
         for set_name, values in row["metrics"].items():
             print(f"  {set_name}: " + ", ".join(_figure(k, v) for k, v in values.items()))
@@ -302,7 +308,7 @@ def _model_row(name: str, config: dict) -> dict:
     """What ``seqrec models`` says of one bundle: a speech model's vocabulary, a hands model's heads
     (each with its kind and labels; a CTC head's symbols without the blank), and the figures of
     each evaluation set."""
-    row: dict = {"name": name, "task": config.get("task")}
+    row: dict = {"name": name, "modality": config.get("modality")}
     hands = config.get("modality") == "hands"
     if hands:
         row["heads"] = {

@@ -54,7 +54,7 @@ class GestureModel:
         if config.get("modality") != "hands":
             raise BundleError(
                 f"{model if bundle is None else self.bundle.path}: "
-                f"a model for {config.get('modality', 'speech')}, not for hands"
+                f"a model for {config.get('modality')}, not for hands"
             )
         self.features = LandmarkFeatures(**config["features"])
         self.window = WindowConfig(**config.get("window", {}))

@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from seqrec.features import LandmarkAugmentConfig, LandmarkFeatures, augment_landmarks, hold_pose
 from seqrec.models import (
+    FORMAT_VERSION,
     CharTokenizer,
     EncoderDims,
     HeadDims,
@@ -88,7 +89,6 @@ class HandRecipe(RecipeBase):
             raise ValueError("data.compose makes CTC sequences: it needs exactly one head, of kind ctc")
 
 
-BUNDLE_FORMAT_VERSION = 1
 IGNORE = -100  # a classifier target this item does not have (CrossEntropy's ignore_index)
 
 
@@ -281,8 +281,7 @@ def _model_config(recipe: HandRecipe, heads: dict[str, list[str]], tokenizer: Ch
     """What inference reads from a bundle's config: scoring on dev builds the model from it too."""
     config = {
         "name": recipe.name,
-        "format_version": BUNDLE_FORMAT_VERSION,
-        "task": "hands",
+        "format_version": FORMAT_VERSION,
         "modality": "hands",
         "description": recipe.description,
         "features": recipe.features.to_dict(),

@@ -20,6 +20,7 @@ import torch
 
 from seqrec.features import AudioAugmentConfig, SpectralConfig
 from seqrec.models import (
+    FORMAT_VERSION,
     CharTokenizer,
     DecodeOptions,
     EncoderDims,
@@ -89,9 +90,6 @@ class SpeechRecipe(RecipeBase):
             )
         if self.modality != "speech":
             raise ValueError(f"modality must be 'speech', not {self.modality!r}")
-
-
-BUNDLE_FORMAT_VERSION = 1
 
 
 def train(recipe: SpeechRecipe, max_steps: int | None = None, log=print) -> Path:
@@ -237,9 +235,8 @@ def _bundle_config(
 ) -> dict:
     return {
         "name": recipe.name,
-        "format_version": BUNDLE_FORMAT_VERSION,
-        "task": "ctc",
-        "modality": "audio",
+        "format_version": FORMAT_VERSION,
+        "modality": "speech",
         "description": recipe.description,
         "vocabulary": list(recipe.vocabulary),
         "filler": recipe.filler,
