@@ -1,6 +1,7 @@
 """Lines of library code and the longest functions, at the working tree or at a git revision.
 
     python scripts/code_stats.py [--rev REV] [--top 10]
+    python scripts/code_stats.py --tree        # each module and the first line of its docstring
 
 Library code is what installs: features/, models/ and pipelines/ (Python files). Lines count
 every line of those files; a function's length runs from its ``def`` (decorators included) to
@@ -53,14 +54,27 @@ def function_lengths(path: str, source: str) -> list[tuple[int, str]]:
     return lengths
 
 
+def module_tree(files: dict[str, str]) -> str:
+    """One line per module: its path and what its docstring says first."""
+    lines = []
+    for path, source in sorted(files.items()):
+        docstring = ast.get_docstring(ast.parse(source)) or ""
+        lines.append(f"{path:<44} {docstring.split(chr(10))[0] if docstring else '(no docstring)'}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rev", help="a git revision (default: the working tree)")
     parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--tree", action="store_true", help="list the modules instead")
     args = parser.parse_args()
     files = library_files(args.rev)
+    if args.tree:
+        print(module_tree(files))
+        return 0
     lengths = sorted(
         (f for path, source in files.items() for f in function_lengths(path, source)), reverse=True
     )
