@@ -89,6 +89,9 @@ if TYPE_CHECKING:
         read_image as read_image,
     )
     from seqrec.features.vision.hand_layout import (
+        FINGERS as FINGERS,
+    )
+    from seqrec.features.vision.hand_layout import (
         HAND_SIDES as HAND_SIDES,
     )
     from seqrec.features.vision.hand_layout import (
@@ -167,6 +170,7 @@ _LAZY = {
     "VIDEO_EXTENSIONS": "seqrec.features.vision.frames",
     "as_rgb8": "seqrec.features.vision.frames",
     "read_image": "seqrec.features.vision.frames",
+    "FINGERS": "seqrec.features.vision.hand_layout",
     "HAND_SIDES": "seqrec.features.vision.hand_layout",
     "MIDDLE_MCP": "seqrec.features.vision.hand_layout",
     "N_COORDS": "seqrec.features.vision.hand_layout",
@@ -206,6 +210,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "FINGERS",
     "HAND_MODEL_SHA256",
     "HAND_SIDES",
     "IMAGE_EXTENSIONS",

@@ -76,7 +76,7 @@ def test_each_engine_renders_a_word_as_16k_mono_speech(voices, tmp_path):
         assert MIN_SECONDS <= info.duration <= MAX_SECONDS, (engine, info.duration)
         assert duration == pytest.approx(info.duration)
         assert np.abs(audio).max() > MIN_PEAK, engine
-        assert not list(tmp_path.glob("*.part"))
+        assert not list(tmp_path.glob("*.tmp.*"))
 
 
 def test_text_that_looks_like_options_is_spoken_not_parsed(quick_voices, tmp_path):
@@ -173,7 +173,7 @@ def test_a_failed_render_is_reported_in_one_line_and_left_out(quick_voices, tmp_
         assert line.startswith(str(tmp_path / "audio" / good.engine))
     errors = [json.loads(line) for line in (tmp_path / "manifest.errors.jsonl").read_text().splitlines()]
     assert len(errors) == planned_bad and all(e["voice"] == "no-such-voice" and e["error"] for e in errors)
-    assert not list((tmp_path / "audio").rglob("*.part"))
+    assert not list((tmp_path / "audio").rglob("*.tmp.*"))
 
 
 def test_an_unknown_engine_is_a_render_error(tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrec.features.errors import InputError
+from seqrec.features.files import find_files
 
 SAMPLE_RATE = 16_000
 # A file decoded whole (load_audio) longer than this is refused before it is decoded, so a stray
@@ -154,7 +155,7 @@ def is_silent(audio: np.ndarray, floor_db: float = SILENCE_FLOOR_DB) -> bool:
 
 def find_audio_files(folder: str | os.PathLike) -> list[Path]:
     """All audio files below ``folder``, recursively, in a stable (sorted) order."""
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+    return find_files(folder, AUDIO_EXTENSIONS)
 
 
 # -- sources: one open file, its rate, its stated length, and its samples in chunks -------------

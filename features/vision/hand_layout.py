@@ -11,3 +11,5 @@ N_HAND_LANDMARKS = 21
 N_COORDS = 3  # x, y, z
 WRIST = 0
 MIDDLE_MCP = 9  # the middle finger's knuckle: wrist to here is the palm size
+# Landmark indices of each finger, base to tip: thumb (1-4), index, middle, ring, pinky (17-20).
+FINGERS = tuple(tuple(range(first, first + 4)) for first in range(WRIST + 1, N_HAND_LANDMARKS, 4))

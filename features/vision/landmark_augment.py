@@ -13,10 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from seqrec.features.vision.hand_layout import MIDDLE_MCP, N_HANDS, WRIST
-
-# Landmark indices of each finger, base to tip (thumb, index, middle, ring, pinky).
-FINGERS = ((1, 2, 3, 4), (5, 6, 7, 8), (9, 10, 11, 12), (13, 14, 15, 16), (17, 18, 19, 20))
+from seqrec.features.vision.hand_layout import FINGERS, MIDDLE_MCP, N_HANDS, WRIST
 
 
 @dataclass(frozen=True)

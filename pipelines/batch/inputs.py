@@ -25,8 +25,10 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from seqrec.features.files import find_files
 from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.core.manifest import read_manifest
+from seqrec.pipelines.speech.corpora import DIGIT_WORDS
 
 # Which media a manifest row holds, by the field that names its file.
 MEDIA_FIELDS = {
@@ -42,7 +44,6 @@ KAGGLE_REFERENCE_COLUMNS = ("sign", "phrase")
 LANDMARKS = "landmarks"
 LIBRISPEECH_TRANSCRIPTS = "*.trans.txt"
 FSDD_NAME = re.compile(r"^(\d)_[A-Za-z]+_\d+\.wav$")
-DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ def read_manifest_items(manifest: Path) -> list[BatchItem]:
 
 def read_folder(folder: Path, reads: tuple[str, ...]) -> list[BatchItem]:
     """The files of the media in ``reads`` below ``folder`` (sorted), ids relative to it."""
-    found = sorted((p, media) for p in folder.rglob("*") if p.is_file() and (media := media_of(p, reads)))
+    extensions = frozenset().union(*(_extensions(media) for media in reads))
+    found = [(p, media_of(p, reads)) for p in find_files(folder, extensions)]
     fsdd = bool(found) and all(FSDD_NAME.match(p.name) for p, _ in found)
     return [
         BatchItem(

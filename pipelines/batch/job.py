@@ -27,8 +27,9 @@ from pathlib import Path
 
 from seqrec.pipelines.batch.inputs import BatchItem, read_inputs
 from seqrec.pipelines.batch.tasks import BatchTask, TaskOptions, TaskRunner, get_task
-from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.errors import ConfigError, report_line
 from seqrec.pipelines.core.feature_shards import FeatureShards
+from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.result_log import ResultLog
 
 ENGINES = ("local", "ray")
@@ -115,9 +116,8 @@ def run_job(job: BatchJob) -> dict:
                 _write_rows(output, rows, progress)
                 clock.add(rows)
     summary = summarize(job, task, options, workers, items, output.rows, done_before, output.repaired, clock)
-    tmp = job.summary_path.with_name(job.summary_path.name + ".tmp")
-    tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, job.summary_path)
+    with replaced_atomically(job.summary_path) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     print(summary_text(summary, job.summary_path), file=sys.stderr)
     return summary
 
@@ -174,7 +174,7 @@ class _Progress:
     def report_failure(self, row: dict) -> None:
         """One line per failed input, above the bar, as ``seqrec transcribe`` reports them."""
         if not self.quiet:
-            self.bar.write(f"seqrec: {row['path']}: {row['error']}", file=sys.stderr)
+            self.bar.write(report_line(row["path"], row["error"]), file=sys.stderr)
 
     def __enter__(self):
         return self

@@ -14,7 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError, report
+from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
 from seqrec.pipelines.core.output_formats import write_json, write_jsonl_line
 from seqrec.pipelines.hands import DEFAULT_GESTURE_MODEL, NO_LABEL
@@ -137,7 +138,7 @@ def _recognize_files(args: argparse.Namespace, recognizer) -> int:
         record = {"path": path, "error": error} if error else recognizer.recognize(path)
         if "error" in record:
             failed += 1
-            print(f"seqrec: {path}: {record['error']}", file=sys.stderr, flush=True)
+            report(path, record["error"])
         if fmt == "jsonl":
             write_jsonl_line(record, sys.stdout)
         elif fmt == "txt" and "error" not in record:
@@ -210,15 +211,14 @@ def _recognize_live(args: argparse.Namespace, model, landmarks) -> int:
             ):
                 stats = live.run(frames, on_event=print_event, show=window)
     except InputError as error:
-        print(f"seqrec: {error}", file=sys.stderr, flush=True)
+        report(error)
         if fmt == "jsonl":
             write_jsonl_line({"path": source_name, "error": error.reason}, sys.stdout)
         return EXIT_SOME_FAILED
-    print(
-        f"seqrec: {source_name}: {stats.processed} frames processed in {stats.seconds:.1f} s "
-        f"({stats.fps:.1f} fps), "
+    report(
+        source_name,
+        f"{stats.processed} frames processed in {stats.seconds:.1f} s ({stats.fps:.1f} fps), "
         f"{stats.dropped} of {stats.read} dropped to keep up",
-        file=sys.stderr,
     )
     return EXIT_OK
 
@@ -234,16 +234,15 @@ def _save_overlay(args: argparse.Namespace, model, landmarks) -> int:
         with FrameSource(path, flip=args.flip) as source:
             picture = LiveGestures(model, landmarks).picture_at(source, args.overlay_at)
     except InputError as error:
-        print(f"seqrec: {path}: {error.reason}", file=sys.stderr)
+        report(path, error.reason)
         return EXIT_SOME_FAILED
     if picture is None:
-        print(f"seqrec: {path}: no frame at or before {args.overlay_at:g} s", file=sys.stderr)
+        report(path, f"no frame at or before {args.overlay_at:g} s")
         return EXIT_SOME_FAILED
     out = Path(args.overlay_png)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + ".tmp.png")
-    if not cv2.imwrite(str(tmp), picture, [cv2.IMWRITE_PNG_COMPRESSION, 9]):
-        raise UsageError(f"--overlay-png {out}: cannot write a PNG there")
-    tmp.replace(out)
+    with replaced_atomically(out) as tmp:
+        if not cv2.imwrite(str(tmp), picture, [cv2.IMWRITE_PNG_COMPRESSION, 9]):
+            raise UsageError(f"--overlay-png {out}: cannot write a PNG there")
     print(out)
     return EXIT_OK

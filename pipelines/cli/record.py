@@ -8,9 +8,8 @@ through the camera's code path instead.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError, report
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
 from seqrec.pipelines.hands import NO_LABEL
 
@@ -71,22 +70,15 @@ def run_record(args: argparse.Namespace) -> int:
                 FrameSource(args.camera if args.camera is not None else args.video, flip=args.flip) as source,
             ):
                 if args.camera is not None:
-                    print(
-                        f"seqrec: recording {label!r} for {args.seconds:g} s from {source.name}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+                    report(f"recording {label!r} for {args.seconds:g} s from {source.name}")
                 frames = source if args.camera is not None else paced(source)
                 take = record_take(frames, args.seconds, landmarks, source=source.name)
         except InputError as error:
-            print(f"seqrec: {error}; nothing recorded", file=sys.stderr)
+            report(f"{error}; nothing recorded")
             return EXIT_SOME_FAILED
     seen = int(take.sequence.present.any(axis=1).sum())
     if not seen:
-        print(
-            f"seqrec: {source.name}: no hand in view in {len(take.sequence)} frames; nothing recorded",
-            file=sys.stderr,
-        )
+        report(source.name, f"no hand in view in {len(take.sequence)} frames; nothing recorded")
         return EXIT_SOME_FAILED
     landmark_file = append_take(args.out, take, label)
     print(

@@ -15,4 +15,10 @@ class ConfigError(ValueError):
     """A setting or a set of inputs that cannot work; nothing was done. The message is one line."""
 
 
-__all__ = ["BundleError", "ConfigError", "InputError"]
+def report_line(*parts: object) -> str:
+    """``seqrec: part: part...``: the one line the command line writes for an error or a note (a
+    failed input is ``report_line(path, reason)``)."""
+    return ": ".join(["seqrec", *map(str, parts)])
+
+
+__all__ = ["BundleError", "ConfigError", "InputError", "report_line"]

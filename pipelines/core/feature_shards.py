@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.result_log import ResultLog
 
 if TYPE_CHECKING:
@@ -111,11 +112,8 @@ class FeatureShards:
 
     def _write_shard(self) -> None:
         name = f"{SHARDS_DIR}/{self._next_shard:06d}.npz"
-        tmp = (
-            self.folder / SHARDS_DIR / f"{self._next_shard:06d}.tmp.npz"
-        )  # np.savez keeps a name ending in .npz
-        np.savez(tmp, **{str(key): row["features"] for key, row in enumerate(self._pending)})
-        os.replace(tmp, self.folder / name)
+        with replaced_atomically(self.folder / name) as tmp:  # NNNNNN.tmp.npz until it is whole
+            np.savez(tmp, **{str(key): row["features"] for key, row in enumerate(self._pending)})
         self.index.write_many([_index_row(row, name, str(key)) for key, row in enumerate(self._pending)])
         self._pending, self._next_shard = [], self._next_shard + 1
 
@@ -164,10 +162,8 @@ def _check_settings(folder: Path, settings: dict) -> None:
                 "write to another folder"
             )
         return
-    path = folder / SETTINGS_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(settings, indent=2) + "\n")
-    os.replace(tmp, path)
+    with replaced_atomically(folder / SETTINGS_FILE) as tmp:
+        tmp.write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def load_features(row: dict) -> np.ndarray:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.files import replaced_atomically
 
 PATH_FIELDS = ("audio_filepath", "features_filepath", "video_filepath", "image_filepath")
 
@@ -39,9 +40,8 @@ def write_manifest(path: str | os.PathLike, rows: Iterable[dict]) -> int:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     base = path.resolve().parent
-    tmp = path.with_name(path.name + ".tmp")
     count = 0
-    with tmp.open("w", encoding="utf-8") as out:
+    with replaced_atomically(path) as tmp, tmp.open("w", encoding="utf-8") as out:
         for row in rows:
             row = dict(row)
             for field in PATH_FIELDS:
@@ -49,7 +49,6 @@ def write_manifest(path: str | os.PathLike, rows: Iterable[dict]) -> int:
                     row[field] = os.path.relpath(Path(row[field]).resolve(), base)
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1
-    os.replace(tmp, path)
     return count
 
 

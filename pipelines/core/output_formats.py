@@ -7,6 +7,8 @@ import os
 from pathlib import Path, PurePath
 from typing import TextIO
 
+from seqrec.pipelines.core.files import replaced_atomically
+
 TEXT_FORMATS = ("txt", "json", "jsonl")
 SUBTITLE_FORMATS = ("srt", "vtt")
 FORMATS = TEXT_FORMATS + SUBTITLE_FORMATS
@@ -62,9 +64,8 @@ def subtitle_text(record: dict, kind: str) -> str:
 def write_subtitles(record: dict, output_dir: str | os.PathLike, kind: str) -> Path:
     target = subtitle_path(record["path"], output_dir, kind)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(subtitle_text(record, kind), encoding="utf-8")
-    os.replace(tmp, target)  # atomic: a killed run never leaves half a file
+    with replaced_atomically(target) as tmp:  # a killed run never leaves half a file
+        tmp.write_text(subtitle_text(record, kind), encoding="utf-8")
     return target
 
 

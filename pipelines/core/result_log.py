@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.files import replaced_atomically
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -79,21 +80,20 @@ class ResultLog:
         # A new file takes the old one's place in one rename: a kill at any moment leaves one of
         # the two whole. It is locked before the rename, so the lock never lapses.
         self.rows = {key: row for key, row in self.rows.items() if "error" not in row}
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        rewritten = open(tmp, "wb+")  # noqa: SIM115 - becomes self._file, held for the job
-        try:
-            _lock(rewritten, tmp)
-            rewritten.write(
-                "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self.rows.values()).encode(
-                    "utf-8"
+        with replaced_atomically(self.path) as tmp:
+            rewritten = open(tmp, "wb+")  # noqa: SIM115 - becomes self._file, held for the job
+            try:
+                _lock(rewritten, tmp)
+                rewritten.write(
+                    "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self.rows.values()).encode(
+                        "utf-8"
+                    )
                 )
-            )
-            rewritten.flush()
-            os.fsync(rewritten.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            rewritten.close()
-            raise
+                rewritten.flush()
+                os.fsync(rewritten.fileno())
+            except BaseException:
+                rewritten.close()
+                raise
         self._file.close()
         self._file = rewritten
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrec.features import N_COORDS, N_HAND_LANDMARKS, N_HANDS, InputError
+from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.manifest import read_manifest, write_manifest
 from seqrec.pipelines.hands.sequence import HandSequence, empty_hands
 
@@ -36,7 +37,6 @@ def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:
     """Write one sequence's landmarks as ``.npz`` (atomic: a killed writer leaves no half file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
     arrays = {
         "landmarks": sequence.landmarks.astype(np.float32),
         "present": sequence.present.astype(bool),
@@ -44,8 +44,8 @@ def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:
     }
     if sequence.timestamps is not None:
         arrays["timestamps"] = np.asarray(sequence.timestamps, np.float64)
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    with replaced_atomically(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
     return path
 
 
@@ -114,6 +114,7 @@ def manifest_path(name: str | os.PathLike) -> Path:
 def dataset_rows(name: str | os.PathLike) -> tuple[Path, list[dict]]:
     """The rows of a manifest, of a dataset folder, or of an image folder (``LABEL/*.jpg``, videos too)."""
     from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+    from seqrec.features.files import find_files
 
     path = Path(name)
     if path.suffix.lower() == ".csv":
@@ -124,10 +125,9 @@ def dataset_rows(name: str | os.PathLike) -> tuple[Path, list[dict]]:
         manifest = manifest_path(path)
         return manifest, list(read_manifest(manifest))
     rows = []
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.parent != path):
-        suffix = file.suffix.lower()
-        if suffix in IMAGE_EXTENSIONS or suffix in VIDEO_EXTENSIONS:
-            kind = "image_filepath" if suffix in IMAGE_EXTENSIONS else "video_filepath"
+    for file in find_files(path, IMAGE_EXTENSIONS | VIDEO_EXTENSIONS):
+        if file.parent != path:
+            kind = "image_filepath" if file.suffix.lower() in IMAGE_EXTENSIONS else "video_filepath"
             rows.append({kind: str(file.resolve()), "label": file.relative_to(path).parts[0]})
     if not rows:
         raise InputError(path, "no manifest.jsonl, and no LABEL/ subfolders with images or videos")
@@ -220,19 +220,18 @@ def _stat(path: str) -> tuple[int, int]:
 def _save_pack(path: Path, sequences: list[HandSequence]) -> None:
     """Many sequences in one file: a photo folder's cache is one read, not two thousand."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
     lengths = np.array([len(s) for s in sequences], np.int64)
     landmarks = np.concatenate([s.landmarks for s in sequences]) if sequences else empty_hands(0)[0]
     present = np.concatenate([s.present for s in sequences]) if sequences else empty_hands(0)[1]
-    np.savez_compressed(
-        tmp,
-        landmarks=landmarks,
-        present=present,
-        lengths=lengths,
-        aspects=np.array([s.aspect for s in sequences], np.float32),
-        paths=np.array([s.path for s in sequences], dtype=str),
-    )
-    os.replace(tmp, path)
+    with replaced_atomically(path) as tmp:
+        np.savez_compressed(
+            tmp,
+            landmarks=landmarks,
+            present=present,
+            lengths=lengths,
+            aspects=np.array([s.aspect for s in sequences], np.float32),
+            paths=np.array([s.path for s in sequences], dtype=str),
+        )
 
 
 def _load_pack(path: Path) -> list[HandSequence]:

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, HandLandmarker
+from seqrec.features.files import find_files
+from seqrec.pipelines.core.files import expand_inputs
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.recognizer import result_record
 from seqrec.pipelines.hands.stages import gesture_pipeline
@@ -23,7 +25,7 @@ NO_MEDIA_IN_FOLDER = "no images or videos in this folder"
 
 def find_media_files(folder: str | os.PathLike) -> list[Path]:
     """Images and videos under ``folder`` (recursively, by extension in any case), sorted."""
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in MEDIA_EXTENSIONS and p.is_file())
+    return find_files(folder, MEDIA_EXTENSIONS)
 
 
 def expand_media_inputs(paths: Iterable[str]) -> list[tuple[str, str | None]]:
@@ -32,16 +34,7 @@ def expand_media_inputs(paths: Iterable[str]) -> list[tuple[str, str | None]]:
     Returns (path, error) pairs: ``error`` is set for a folder holding none, and the folder is
     kept so the caller reports it like any other failed input.
     """
-    expanded: list[tuple[str, str | None]] = []
-    for path in paths:
-        if Path(path).is_dir():
-            found = find_media_files(path)
-            if not found:
-                expanded.append((path, NO_MEDIA_IN_FOLDER))
-            expanded.extend((str(p), None) for p in found)
-        else:
-            expanded.append((path, None))
-    return expanded
+    return expand_inputs(paths, find_media_files, NO_MEDIA_IN_FOLDER)
 
 
 def recognize_file(model: GestureModel, landmarks: HandLandmarker, path: str, flip: bool = False) -> dict:

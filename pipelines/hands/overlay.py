@@ -13,11 +13,9 @@ from collections.abc import Mapping, Sequence
 import cv2
 import numpy as np
 
-from seqrec.features import HAND_SIDES, N_HAND_LANDMARKS, WRIST
+from seqrec.features import FINGERS, HAND_SIDES, WRIST
 from seqrec.pipelines.hands import NO_LABEL
 
-# MediaPipe's hand: 0 the wrist, then five fingers of four points each, base to tip.
-FINGERS = tuple(tuple(range(first, first + 4)) for first in range(1, N_HAND_LANDMARKS, 4))
 # The bones: each finger's chain, the wrist to the thumb's and the pinky's bases, and the knuckles
 # across the palm (the same 21 connections as MediaPipe's HAND_CONNECTIONS).
 HAND_CONNECTIONS = (

@@ -1,4 +1,4 @@
-"""Training data for CTC models: corpora (cached), length-bucketed epoch plans, padded batches."""
+"""Training data for CTC models of speech: corpora (features cached), padded batches, SpecAugment."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from torch.nn.utils.rnn import pad_sequence
 from seqrec.features import AudioAugmentConfig, InputError, SpectralConfig
 from seqrec.models import CharTokenizer, normalize_text
 from seqrec.pipelines.core.feature_shards import SETTINGS_FILE, load_features, read_settings
+from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.manifest import read_manifest
 
 
@@ -75,13 +76,12 @@ def load_corpus(
                 )
                 arrays = [_row_array(row, config, keep_audio, speed) for row in rows]
                 cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_name(cache.stem + ".tmp.npz")
-                np.savez(
-                    tmp,
-                    data=np.concatenate(arrays).astype(np.float16),
-                    lengths=np.array([len(a) for a in arrays]),
-                )
-                os.replace(tmp, cache)
+                with replaced_atomically(cache) as tmp:
+                    np.savez(
+                        tmp,
+                        data=np.concatenate(arrays).astype(np.float16),
+                        lengths=np.array([len(a) for a in arrays]),
+                    )
             # Always read back from the float16 cache, so a fresh run and a resumed one see the same numbers.
             with np.load(cache, allow_pickle=False) as stored:
                 corpus.arrays += np.split(

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrec.features import SAMPLE_RATE, is_silent, resample
+from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.manifest import write_manifest
 
 # The engines in the order they are listed and planned; each needs its binaries on PATH.
@@ -295,12 +296,11 @@ def _write_wav(path: Path, audio: np.ndarray) -> None:
     import soundfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
     peak = float(np.abs(audio).max())
     if peak > 1.0:  # resampling a full-scale engine output can overshoot: scale it, never clip
         audio = audio / peak
-    soundfile.write(str(partial), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
-    os.replace(partial, path)
+    with replaced_atomically(path) as partial:
+        soundfile.write(str(partial), audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
 
 
 def _last_line(done: subprocess.CompletedProcess) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import numpy as np
 
 from seqrec.features import InputError, VadConfig, audio_duration, find_audio_files
 from seqrec.models import DEFAULT_SPEECH_MODEL, DecodeOptions, load_bundle
 from seqrec.pipelines.core.device import resolve_device
+from seqrec.pipelines.core.files import expand_inputs
 from seqrec.pipelines.core.stage import Pipeline
 from seqrec.pipelines.speech.long_audio import (
     DEFAULT_VAD,
@@ -105,22 +105,13 @@ def _is_long(path: str | os.PathLike) -> bool:
     return seconds is None or seconds > LONG_AUDIO_SECONDS
 
 
-def expand_inputs(paths: Iterable[str]) -> list[tuple[str, str | None]]:
+def expand_audio_inputs(paths: Iterable[str]) -> list[tuple[str, str | None]]:
     """Files as given and folders expanded (recursively) to their audio files.
 
     Returns (path, error) pairs: ``error`` is set for a folder holding no audio, and the path is
     kept so the caller reports it like any other failed input.
     """
-    expanded = []
-    for path in paths:
-        if Path(path).is_dir():
-            found = find_audio_files(path)
-            if not found:
-                expanded.append((path, "no audio files in this folder"))
-            expanded.extend((str(p), None) for p in found)
-        else:
-            expanded.append((path, None))
-    return expanded
+    return expand_inputs(paths, find_audio_files, "no audio files in this folder")
 
 
 @functools.lru_cache(maxsize=4)

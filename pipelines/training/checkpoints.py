@@ -4,12 +4,12 @@ resumed ends with the weights of one that never stopped."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 
 from seqrec.pipelines.core.errors import ConfigError
+from seqrec.pipelines.core.files import replaced_atomically
 
 # State keys that checkpoints written before speech and hands shared one trainer spelled per modality.
 RENAMED_STATE_KEYS = {"best_wer": "best_score", "best_error": "best_score"}
@@ -28,9 +28,8 @@ def save_checkpoint(
         "vocabulary": vocabulary,
         "state": state,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # atomic: a kill mid-save leaves the previous checkpoint whole
+    with replaced_atomically(path) as tmp:  # a kill mid-save leaves the previous checkpoint whole
+        torch.save(payload, tmp)
 
 
 def restore_checkpoint(
