@@ -61,7 +61,7 @@ def as_right_slot(pose: HandSequence) -> tuple[np.ndarray, float] | None:
 def compose_sequence(
     poses: Sequence[HandSequence], config: ComposeConfig, rng: np.random.Generator
 ) -> HandSequence:
-    """One composed sequence; ``text`` is the symbols (each pose's ``labels[""]``) in order.
+    """One composed sequence; ``text`` is the symbols (each pose's ``label``) in order.
 
     ``poses`` are one-frame sequences with a hand found.
     """
@@ -84,7 +84,7 @@ def compose_sequence(
             previous = shapes[i - 1][0]
             n_move = int(rng.integers(config.transition_frames[0], config.transition_frames[1] + 1))
             target = np.array([*anchor, 0.0], np.float32) + _offset(rng, palm)
-            repeat = chosen[i].labels[""] == chosen[i - 1].labels[""]
+            repeat = chosen[i].label == chosen[i - 1].label
             for step in range(1, n_move + 1):
                 blend = step / (n_move + 1)
                 moved = wrist + (target - wrist) * blend
@@ -105,7 +105,7 @@ def compose_sequence(
     landmarks, present = empty_hands(before + len(track) + after)
     landmarks[before : before + len(track), 0] = landmarks_right
     present[before : before + len(track), 0] = True
-    text = "".join(p.labels[""] for p in chosen)
+    text = "".join(p.label for p in chosen)
     return HandSequence(landmarks, present, VIDEO_ASPECT, text=text, path="composed")
 
 

@@ -103,7 +103,7 @@ def kinivi_sets(kinivi: Path, seed: int = 0) -> dict[str, list[HandSequence]]:
     shape_labels = read_label_file(kinivi / "keypoint_classifier_label.csv")
     motion_labels = read_label_file(kinivi / "point_history_classifier_label.csv")
     poses = kinivi_poses(kinivi / "keypoint.csv", shape_labels)
-    pose_split = kinivi_blocks(len(poses), np.array([p.labels[""] for p in poses]))
+    pose_split = kinivi_blocks(len(poses), np.array([p.label for p in poses]))
     rng = np.random.default_rng(seed)
     all_tracks = kinivi_motions(kinivi / "point_history.csv", motion_labels, poses, rng)
     track_split = kinivi_blocks(len(all_tracks), np.array([t.labels["motion"] for t in all_tracks]))
@@ -118,7 +118,7 @@ def kinivi_sets(kinivi: Path, seed: int = 0) -> dict[str, list[HandSequence]]:
                 p.landmarks,
                 p.present,
                 p.aspect,
-                labels={"shape": p.labels[""], "motion": "Stop"},
+                labels={"shape": p.label, "motion": "Stop"},
                 path=p.path,
             )
             for p in split_poses

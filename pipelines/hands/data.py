@@ -28,7 +28,7 @@ import numpy as np
 from seqrec.features import N_COORDS, N_HAND_LANDMARKS, N_HANDS, InputError
 from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.manifest import read_manifest, write_manifest
-from seqrec.pipelines.hands.sequence import HandSequence, empty_hands
+from seqrec.pipelines.hands.sequence import UNNAMED_HEAD, HandSequence, empty_hands
 
 MANIFEST_FILE = "manifest.jsonl"
 
@@ -92,8 +92,8 @@ def write_landmark_dataset(
         row = {"features_filepath": str(file)}
         if sequence.labels:
             row |= (
-                {"label": sequence.labels[""]}
-                if list(sequence.labels) == [""]
+                {"label": sequence.label}
+                if list(sequence.labels) == [UNNAMED_HEAD]
                 else {"labels": sequence.labels}
             )
         if sequence.text is not None:
@@ -137,7 +137,7 @@ def dataset_rows(name: str | os.PathLike) -> tuple[Path, list[dict]]:
 def row_targets(row: dict) -> tuple[dict[str, str], str | None]:
     labels = {str(k): str(v) for k, v in row["labels"].items()} if isinstance(row.get("labels"), dict) else {}
     if "label" in row:
-        labels[""] = str(row["label"])
+        labels[UNNAMED_HEAD] = str(row["label"])
     return labels, (str(row["text"]) if "text" in row else None)
 
 

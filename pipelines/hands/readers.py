@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrec.features import N_HAND_LANDMARKS, InputError
-from seqrec.pipelines.hands.sequence import HandSequence, empty_hands
+from seqrec.pipelines.hands.sequence import UNNAMED_HEAD, HandSequence, empty_hands
 
 # kinivi recorded from a 960x540 webcam picture it mirrored for display (cv.flip(image, 1)).
 KINIVI_ASPECT = 960 / 540
@@ -77,7 +77,7 @@ def kinivi_poses(
                 landmarks,
                 present,
                 KINIVI_ASPECT,
-                labels={"": labels[index]},
+                labels={UNNAMED_HEAD: labels[index]},
                 path=f"{path}:{len(sequences) + 1}",
             )
         )
@@ -118,7 +118,7 @@ def kinivi_motions(
                 landmarks,
                 present,
                 KINIVI_ASPECT,
-                labels={"shape": pose.labels[""], "motion": labels[index]},
+                labels={"shape": pose.label, "motion": labels[index]},
                 path=f"{path}:{len(sequences) + 1}",
             )
         )

@@ -22,8 +22,7 @@ def evaluate_hands(
     predictions = model.classify(sequences) if predictions is None else predictions
     for head in model.classifier_heads:
         pairs = [
-            (s.labels.get(head.name, s.labels.get("")), p[head.name][0])
-            for s, p in zip(sequences, predictions, strict=False)
+            (s.label_for(head.name), p[head.name][0]) for s, p in zip(sequences, predictions, strict=False)
         ]
         pairs = [(truth, guess) for truth, guess in pairs if truth is not None]
         if not pairs:

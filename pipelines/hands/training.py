@@ -192,14 +192,11 @@ def _head_vocabularies(recipe: HandRecipe, train_set: list[HandSequence]) -> dic
     for name, head in recipe.heads.items():
         if head.kind == "ctc":
             symbols = head.labels or sorted(
-                {c for s in train_set for c in (s.text or "")}
-                | {s.labels.get("", "") for s in train_set} - {""}
+                {c for s in train_set for c in (s.text or "")} | {s.label for s in train_set} - {None, ""}
             )
             vocabularies[name] = CharTokenizer(symbols).symbols
         else:
-            found = {
-                s.labels.get(name, s.labels.get("") if len(classifiers) == 1 else None) for s in train_set
-            } - {None}
+            found = {s.label_for(name, plain_counts=len(classifiers) == 1) for s in train_set} - {None}
             labels = list(head.labels) or sorted(found)
             unknown = found - set(labels)
             if unknown:
@@ -239,7 +236,7 @@ def _make_batch(
             landmarks, present = augment_landmarks(landmarks, present, item.aspect, recipe.augment, rng)
         arrays.append(torch.from_numpy(recipe.features(landmarks, present, item.aspect)))
         for name in classifiers:
-            label = item.labels.get(name, item.labels.get("") if len(classifiers) == 1 else None)
+            label = item.label_for(name, plain_counts=len(classifiers) == 1)
             targets[name].append(heads[name].index(label) if label is not None else IGNORE)
         if ctc_head:
             symbols = heads[ctc_head]
