@@ -10,8 +10,9 @@ The public names below load on first use (PEP 562): ``import seqrec.pipelines`` 
 torch nor MediaPipe, so the command line starts at once.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from seqrec.pipelines.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from seqrec.pipelines.core.stage import PASSTHROUGH as PASSTHROUGH
@@ -33,12 +34,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(globals(), _LAZY)
 
 
 __all__ = [

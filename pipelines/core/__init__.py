@@ -1,4 +1,4 @@
 """What every pipeline shares: ``stage`` (Stage, Pipeline), ``errors``, ``config`` (YAML to
 frozen dataclasses), ``manifest`` (JSON-Lines manifests), ``result_log`` and ``feature_shards``
 (append-only and atomic result files), ``metrics``, ``output_formats``, ``device``,
-``native_logs`` and ``confusion_image``."""
+``native_logs``, ``confusion_image`` and ``lazy_exports``."""

@@ -11,8 +11,9 @@
 ``from seqrec.pipelines.speech import speech_pipeline`` (and ``Transcriber``) load on first use.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from seqrec.pipelines.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from seqrec.pipelines.speech.stages import speech_pipeline as speech_pipeline
@@ -26,12 +27,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(globals(), _LAZY)
 
 
 __all__ = ["Transcriber", "speech_pipeline", "transcribe"]
