@@ -43,8 +43,9 @@ def load_bundle(name_or_path: str | os.PathLike, device: str | torch.device | No
     config = read_bundle_config(path)
     try:
         model = SequenceModel(ModelDims.from_dict(config["dims"]))
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise BundleError(f"{path / CONFIG_FILE}: invalid model dims ({error})") from None
+    _check_outputs(config, model.dims, path / CONFIG_FILE)
     weights_path = path / WEIGHTS_FILE
     if not weights_path.is_file():
         raise BundleError(f"{path}: no {WEIGHTS_FILE} in this folder")
@@ -61,6 +62,24 @@ def load_bundle(name_or_path: str | os.PathLike, device: str | torch.device | No
     tokenizer = CharTokenizer(config["tokenizer"]["symbols"]) if "tokenizer" in config else None
     model.eval().to(device or "cpu")
     return ModelBundle(path, config, model, tokenizer)
+
+
+def _check_outputs(config: dict, dims: ModelDims, where: Path) -> None:
+    """The heads' labels and the tokenizer's symbols fit the heads' sizes: a label per classifier
+    output, a symbol per CTC output (blank first)."""
+    symbols = config.get("tokenizer", {}).get("symbols")
+    for name, head in dims.heads.items():
+        described = config.get("heads", {}).get(name)
+        if config["modality"] == "hands" and described is None:
+            raise BundleError(f"{where}: heads.{name}: the model has this head, the config does not name it")
+        labels = described["labels"] if described else symbols if head.kind == "ctc" else None
+        if labels is not None and len(labels) != head.n_outputs:
+            raise BundleError(
+                f"{where}: heads.{name}: {len(labels)} labels or symbols for {head.n_outputs} outputs"
+            )
+    unknown = sorted(set(config.get("heads", {})) - set(dims.heads))
+    if unknown:
+        raise BundleError(f"{where}: heads.{unknown[0]}: named in the config, but the model has no such head")
 
 
 def save_bundle(path: str | os.PathLike, model: SequenceModel, config: dict) -> Path:

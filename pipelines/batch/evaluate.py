@@ -1,9 +1,11 @@
 """Scoring a model on a manifest with references: one front door for speech and hands.
 
 Whatever the modality, ``evaluate`` writes the same files into ``out_dir``: ``results.jsonl``
-(one row per item, with its reference) and ``metrics.json`` (with ``errors``, the items that
-could not be used, and ``model`` and ``manifest``), plus ``confusion-<head>.png`` for each
-classifier head; and the command exits 1 when any item failed.
+(one row per item, with its reference) and ``metrics.json`` (with ``scored`` and ``errors``,
+the items scored and those that could not be used, and ``model`` and ``manifest``), plus
+``confusion-<head>.png`` for each classifier head; and the command exits 1 when any item failed.
+With nothing scored there are no rates: WER and CER are null, accuracies absent. A manifest with
+no rows, or a speech row without ``text``, is a ``ConfigError`` before the model is loaded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from seqrec.models import DecodeOptions, normalize_text, read_bundle_config
 from seqrec.pipelines.core.confusion_image import confusion_png
+from seqrec.pipelines.core.errors import ConfigError, MediaMismatchError
 from seqrec.pipelines.core.manifest import read_manifest
 from seqrec.pipelines.core.metrics import closed_vocabulary_rates
 
@@ -30,13 +33,17 @@ def evaluate(
     WER and CER for speech (``text``), accuracy per classifier head and CER of a CTC head for
     hands (``label``, ``labels`` or ``text``). ``decode`` applies to speech models only.
 
-    Failed items are counted in ``errors`` and left out of the rates.
+    Failed items are counted in ``errors`` and left out of the rates; ``scored`` counts the rest.
     """
-    if read_bundle_config(model).get("modality") == "hands":
-        metrics, results, images = _score_hands(model, manifest, out_dir, device)
-    else:
-        metrics, results = _score_speech(model, manifest, device, decode)
-        images = {}
+    modality = read_bundle_config(model).get("modality")
+    try:
+        if modality == "hands":
+            metrics, results, images = _score_hands(model, manifest, out_dir, device)
+        else:
+            metrics, results = _score_speech(model, manifest, device, decode)
+            images = {}
+    except MediaMismatchError as error:  # e.g. audio rows for a hands model: say which model
+        raise MediaMismatchError(f"{error}; {model} is a {modality} model") from None
     metrics |= {"model": str(model), "manifest": str(manifest)}
     if out_dir is not None:
         out = Path(out_dir)
@@ -60,7 +67,9 @@ def _score_speech(model, manifest, device, decode) -> tuple[dict, list[dict]]:
     from seqrec.pipelines.speech.scoring import word_start_error
     from seqrec.pipelines.speech.transcriber import Transcriber
 
-    rows = list(read_manifest(manifest))
+    rows = list(read_manifest(manifest, media=("audio_filepath",), required=("text",)))
+    if not rows:
+        raise ConfigError(f"{manifest}: no rows in this manifest: nothing to score")
     transcriber = Transcriber(model, device, decode=decode)
     vocabulary = tuple(transcriber.bundle.config.get("vocabulary") or ())
     started = time.perf_counter()
@@ -73,8 +82,12 @@ def _score_speech(model, manifest, device, decode) -> tuple[dict, list[dict]]:
         )
     seconds = time.perf_counter() - started
     scored = [(row, r) for row, r in zip(rows, results, strict=False) if "error" not in r]
+    rates = closed_vocabulary_rates([r["reference"] for _, r in scored], [r["text"] for _, r in scored])
+    if not scored:  # no rate over nothing: not 0.0, which would read as perfect
+        rates |= {"wer": None, "cer": None}
     metrics = {
-        **closed_vocabulary_rates([r["reference"] for _, r in scored], [r["text"] for _, r in scored]),
+        **rates,
+        "scored": len(scored),
         "errors": len(results) - len(scored),
         "audio_seconds": round(sum(r["duration"] for _, r in scored), 2),
         "seconds": round(seconds, 2),
@@ -93,14 +106,21 @@ def _score_hands(model, manifest, out_dir, device) -> tuple[dict, list[dict], di
     from seqrec.pipelines.hands.model import GestureModel
     from seqrec.pipelines.hands.scoring import evaluate_hands
 
+    rows = dataset_rows(manifest)[1]
+    if not rows:
+        raise ConfigError(f"{manifest}: no rows in this manifest: nothing to score")
     gesture_model = GestureModel(model, device)
     cache = Path(out_dir) / "landmarks" if out_dir else Path("runs") / "landmark-cache"
     sequences = load_hand_sequences([manifest], cache, log=lambda *_: None)
     predictions = gesture_model.classify(sequences)
-    metrics = evaluate_hands(gesture_model, sequences, predictions)
-    metrics["hands_found"] = round(sum(s.found for s in sequences) / max(len(sequences), 1), 4)
-    # Photos and videos that could not be read are left out of the sequences.
-    metrics["errors"] = len(dataset_rows(manifest)[1]) - len(sequences)
+    if sequences:
+        metrics = evaluate_hands(gesture_model, sequences, predictions)
+    else:  # nothing to score: no accuracy, no CER, no error rate
+        metrics = {"sequences": 0, "error": None} | ({"cer": None} if gesture_model.ctc_head else {})
+    metrics["hands_found"] = round(sum(s.found for s in sequences) / len(sequences), 4) if sequences else None
+    # Photos, videos and landmark files that could not be read are left out of the sequences.
+    metrics["scored"] = len(sequences)
+    metrics["errors"] = len(rows) - len(sequences)
     results = [
         {
             "path": sequence.path,

@@ -81,8 +81,9 @@ def read_inputs(path: str | os.PathLike, reads: tuple[str, ...]) -> list[BatchIt
     Raises
     ------
     ConfigError
-        for a missing input, a malformed manifest line or CSV (with its line number), an input
-        with nothing in it, or an id that appears twice.
+        for a missing input, a malformed manifest line or CSV (with its line number: a line that
+        is not UTF-8 or not JSON, a row whose path is not a string or whose ``id``, ``text`` or
+        ``label`` is of another type), an input with nothing in it, or an id that appears twice.
     """
     path = Path(path)
     if path.is_dir():
@@ -148,7 +149,11 @@ def read_librispeech(root: Path) -> list[BatchItem]:
         audio_by_stem = {
             p.stem: p for p in sorted(transcripts.parent.iterdir()) if p.suffix.lower() in AUDIO_EXTENSIONS
         }
-        for number, line in enumerate(transcripts.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            lines = transcripts.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"{transcripts}: not UTF-8 text (byte {error.start + 1})") from None
+        for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             utterance, _, text = line.strip().partition(" ")
@@ -164,6 +169,15 @@ def read_librispeech(root: Path) -> list[BatchItem]:
 def read_kaggle_csv(table: Path) -> list[BatchItem]:
     """A Kaggle ISLR or ASL-Fingerspelling CSV: one item per ``sequence_id``, its parquet resolved
     beside the CSV."""
+    try:
+        return _kaggle_items(table)
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{table}: not UTF-8 text (byte {error.start + 1})") from None
+    except csv.Error as error:
+        raise ConfigError(f"{table}: not a CSV file ({error})") from None
+
+
+def _kaggle_items(table: Path) -> list[BatchItem]:
     root = table.resolve().parent
     with table.open(newline="", encoding="utf-8") as lines:
         reader = csv.DictReader(lines)
@@ -176,6 +190,8 @@ def read_kaggle_csv(table: Path) -> list[BatchItem]:
         reference = next((column for column in KAGGLE_REFERENCE_COLUMNS if column in columns), None)
         items = []
         for row in reader:
+            if None in row or None in row.values():
+                raise ConfigError(f"{table}:{reader.line_num}: not as many fields as the header has")
             if not row["path"] or not row["sequence_id"]:
                 raise ConfigError(f"{table}:{reader.line_num}: path and sequence_id must not be empty")
             items.append(

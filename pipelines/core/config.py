@@ -5,22 +5,32 @@ naming where it is, not a surprise later."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import typing
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
 from seqrec.pipelines.core.errors import ConfigError
 
+RECIPES_PACKAGE = "seqrec.configs"
+
 
 def bundled_recipe_names() -> list[str]:
-    return sorted(
-        p.name[: -len(".yaml")]
-        for p in resources.files("seqrec.configs").iterdir()
-        if p.name.endswith(".yaml")
-    )
+    return sorted(p.name[: -len(".yaml")] for p in _recipe_folder().iterdir() if p.name.endswith(".yaml"))
+
+
+def _recipe_folder() -> Path:
+    """The folder of the bundled recipes, however seqrec was installed (a wheel, a strict or a
+    default editable install). ``seqrec.configs`` is a folder of YAML files, a namespace package,
+    and ``importlib.resources`` cannot read one through the default editable install, whose
+    search path holds a placeholder beside the folder; its folder is the one that exists."""
+    spec = importlib.util.find_spec(RECIPES_PACKAGE)
+    folders = [Path(p) for p in (spec.submodule_search_locations or []) if Path(p).is_dir()] if spec else []
+    if not folders:
+        raise ConfigError(f"{RECIPES_PACKAGE}: the bundled recipes are not installed")
+    return folders[0]
 
 
 def read_recipe_mapping(name_or_path: str | os.PathLike, overrides: dict | None = None) -> tuple[dict, str]:
@@ -30,9 +40,9 @@ def read_recipe_mapping(name_or_path: str | os.PathLike, overrides: dict | None 
     """
     path = Path(name_or_path)
     if path.is_file():
-        text, source = path.read_text(), str(path)
+        text, source = _read_text(path), str(path)
     elif str(name_or_path) in bundled_recipe_names():
-        text = resources.files("seqrec.configs").joinpath(f"{name_or_path}.yaml").read_text()
+        text = _read_text(_recipe_folder() / f"{name_or_path}.yaml")
         source = str(name_or_path)
     else:
         raise ConfigError(
@@ -47,11 +57,27 @@ def read_recipe_mapping(name_or_path: str | os.PathLike, overrides: dict | None 
         raise ConfigError(f"{source}: a recipe is a YAML mapping")
     for dotted, value in (overrides or {}).items():
         *parents, leaf = dotted.split(".")
+        if not all([*parents, leaf]):
+            raise ConfigError(f"{source}: override {dotted!r}: not a dotted key (train.epochs)")
         node = data
-        for key in parents:
+        for depth, key in enumerate(parents, 1):
             node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                section = ".".join(parents[:depth])
+                raise ConfigError(
+                    f"{source}: override {dotted!r}: {section} is {node!r}, not a section with keys"
+                )
         node[leaf] = value
     return data, source
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start + 1})") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read it ({error.strerror or error})") from None
 
 
 def from_dict(cls, data: dict, where: str):

@@ -15,10 +15,15 @@ class ConfigError(ValueError):
     """A setting or a set of inputs that cannot work; nothing was done. The message is one line."""
 
 
+class MediaMismatchError(ConfigError):
+    """A manifest whose rows name files of a kind this reader does not read (audio rows given to
+    a hands model, say)."""
+
+
 def report_line(*parts: object) -> str:
     """``seqrec: part: part...``: the one line the command line writes for an error or a note (a
     failed input is ``report_line(path, reason)``)."""
     return ": ".join(["seqrec", *map(str, parts)])
 
 
-__all__ = ["BundleError", "ConfigError", "InputError", "report_line"]
+__all__ = ["BundleError", "ConfigError", "InputError", "MediaMismatchError", "report_line"]

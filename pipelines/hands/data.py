@@ -26,11 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from seqrec.features import N_COORDS, N_HAND_LANDMARKS, N_HANDS, InputError
+from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.core.files import replaced_atomically
-from seqrec.pipelines.core.manifest import read_manifest, write_manifest
+from seqrec.pipelines.core.manifest import read_numbered_manifest, write_manifest
 from seqrec.pipelines.hands.sequence import UNNAMED_HEAD, HandSequence, empty_hands
 
 MANIFEST_FILE = "manifest.jsonl"
+# The fields a hands row may name its input in (a row needs one).
+HAND_MEDIA = ("features_filepath", "image_filepath", "video_filepath")
 
 
 def save_landmarks(path: str | os.PathLike, sequence: HandSequence) -> Path:
@@ -113,6 +116,14 @@ def manifest_path(name: str | os.PathLike) -> Path:
 
 def dataset_rows(name: str | os.PathLike) -> tuple[Path, list[dict]]:
     """The rows of a manifest, of a dataset folder, or of an image folder (``LABEL/*.jpg``, videos too)."""
+    path, located = located_dataset_rows(name)
+    return path, [row for _, row in located]
+
+
+def located_dataset_rows(name: str | os.PathLike) -> tuple[Path, list[tuple[str, dict]]]:
+    """``dataset_rows`` with where each row is, for messages: ``manifest:line`` for a manifest's
+    row, the CSV or folder it came from otherwise. A manifest row names a photo, a video or a
+    landmark file (an audio row is a ``ConfigError`` naming its line)."""
     from seqrec.features import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
     from seqrec.features.files import find_files
 
@@ -120,18 +131,40 @@ def dataset_rows(name: str | os.PathLike) -> tuple[Path, list[dict]]:
     if path.suffix.lower() == ".csv":
         from seqrec.pipelines.hands.readers import kaggle_csv_rows
 
-        return path, kaggle_csv_rows(path)
+        return path, [(str(path), row) for row in kaggle_csv_rows(path)]
     if not path.is_dir() or (path / MANIFEST_FILE).is_file():
         manifest = manifest_path(path)
-        return manifest, list(read_manifest(manifest))
+        numbered = read_numbered_manifest(manifest, media=HAND_MEDIA)
+        return manifest, [(f"{manifest}:{number}", row) for number, row in numbered]
     rows = []
     for file in find_files(path, IMAGE_EXTENSIONS | VIDEO_EXTENSIONS):
         if file.parent != path:
             kind = "image_filepath" if file.suffix.lower() in IMAGE_EXTENSIONS else "video_filepath"
-            rows.append({kind: str(file.resolve()), "label": file.relative_to(path).parts[0]})
+            rows.append((str(path), {kind: str(file.resolve()), "label": file.relative_to(path).parts[0]}))
     if not rows:
         raise InputError(path, "no manifest.jsonl, and no LABEL/ subfolders with images or videos")
     return path, rows
+
+
+def check_training_rows(manifests: Iterable[str | os.PathLike]) -> None:
+    """What training needs of its data, checked before any work: every manifest, CSV or folder has
+    rows, and every file they name is there; otherwise a ``ConfigError`` naming the manifest (and
+    the line)."""
+    for source in manifests:
+        try:
+            _, located = located_dataset_rows(source)
+        except InputError as error:
+            raise ConfigError(str(error)) from None
+        if not located:
+            raise ConfigError(f"{source}: no rows in it: nothing to train on")
+        for where, row in located:
+            file = _row_file(row)
+            if not Path(file).is_file():
+                raise ConfigError(f"{where}: {file}: no such file")
+
+
+def _row_file(row: dict) -> str:
+    return next(row[field] for field in HAND_MEDIA if field in row)
 
 
 def row_targets(row: dict) -> tuple[dict[str, str], str | None]:
@@ -142,28 +175,37 @@ def row_targets(row: dict) -> tuple[dict[str, str], str | None]:
 
 
 def load_hand_sequences(
-    manifests: Iterable[str | os.PathLike], cache_dir: str | os.PathLike, log=print
+    manifests: Iterable[str | os.PathLike], cache_dir: str | os.PathLike, log=print, strict: bool = False
 ) -> list[HandSequence]:
     """Every row of the manifests as a ``HandSequence``; photos and videos are run through MediaPipe
     once and cached by the rows' content, so a second run (or another recipe) reads the cache.
 
     A photo or video that cannot be read is logged and skipped; one with no hand in view is kept
-    (its ``present`` is all false), so evaluation can count it as the miss it is.
+    (its ``present`` is all false), so evaluation can count it as the miss it is. A landmark file
+    that cannot be read is skipped too, or, when ``strict`` (training, which calls
+    ``check_training_rows`` first), a ``ConfigError`` naming its manifest and line.
     """
     sequences: list[HandSequence] = []
     for source in manifests:
-        manifest, rows = dataset_rows(source)
+        manifest, located = located_dataset_rows(source)
+        rows = [row for _, row in located]
         media = [row for row in rows if "features_filepath" not in row]
         extracted = _extract_cached(manifest, media, Path(cache_dir), log) if media else {}
-        for row in rows:
+        for where, row in located:
             labels, text = row_targets(row)
             if "features_filepath" in row:
-                sequence = load_landmarks(row["features_filepath"], row.get("features_key"))
-            else:
-                source = row.get("image_filepath") or row["video_filepath"]
-                if source not in extracted:
+                try:
+                    sequence = load_landmarks(row["features_filepath"], row.get("features_key"))
+                except InputError as error:
+                    if strict:
+                        raise ConfigError(f"{where}: {error}") from None
+                    log(f"skipped: {error}")
                     continue
-                sequence = extracted[source]
+            else:
+                file = row.get("image_filepath") or row["video_filepath"]
+                if file not in extracted:
+                    continue
+                sequence = extracted[file]
             sequences.append(dataclasses.replace(sequence, labels=labels, text=text))
     return sequences
 

@@ -29,15 +29,16 @@ from seqrec.models import (
     ModelDims,
     SequenceModel,
 )
+from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence, compose_set
-from seqrec.pipelines.hands.data import HandSequence, load_hand_sequences
+from seqrec.pipelines.hands.data import HandSequence, check_training_rows, load_hand_sequences
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.scoring import evaluate_hands
 from seqrec.pipelines.hands.window import WindowConfig
 from seqrec.pipelines.training import trainer
 from seqrec.pipelines.training.batching import plan_epoch
 from seqrec.pipelines.training.distributed import Distributed
-from seqrec.pipelines.training.recipes import ModelConfig, RecipeBase
+from seqrec.pipelines.training.recipes import ModelConfig, RecipeBase, check_at_least
 
 HEAD_KINDS = ("classifier", "ctc")
 
@@ -64,6 +65,12 @@ class HandDataConfig:
     hold_frames: int = 1
     compose: ComposeConfig | None = None
 
+    def __post_init__(self):
+        for key in ("train", "dev"):
+            if not getattr(self, key):
+                raise ValueError(f"{key} must name at least one manifest or dataset folder")
+        check_at_least(self, 1, "hold_frames")
+
 
 @dataclass(frozen=True, kw_only=True)
 class HandRecipe(RecipeBase):
@@ -81,12 +88,15 @@ class HandRecipe(RecipeBase):
     window: WindowConfig = field(default_factory=WindowConfig)
 
     def __post_init__(self):
+        super().__post_init__()
         if self.modality != "hands":
             raise ValueError(f"modality must be 'hands', not {self.modality!r}")
         if not self.heads:
             raise ValueError("a hands recipe needs at least one head")
         if self.data.compose is not None and [h.kind for h in self.heads.values()] != ["ctc"]:
             raise ValueError("data.compose makes CTC sequences: it needs exactly one head, of kind ctc")
+        if self.train.init_from:
+            raise ValueError("train.init_from: hands recipes do not start from a bundle's weights")
 
 
 IGNORE = -100  # a classifier target this item does not have (CrossEntropy's ignore_index)
@@ -112,13 +122,27 @@ class HandTraining:
     def load_data(self, ranks: Distributed, log) -> str:
         recipe = self.recipe
         cache = recipe.run_dir / "landmarks"
-        self.train_set = [s for s in load_hand_sequences(recipe.data.train, cache, log) if s.found]
-        dev_set = load_hand_sequences(recipe.data.dev, cache, log)
+        # Every row of train and dev is checked before MediaPipe reads the first photo.
+        check_training_rows([*recipe.data.train, *recipe.data.dev])
+        train_set = load_hand_sequences(recipe.data.train, cache, log, strict=True)
+        self.train_set = [s for s in train_set if s.found]
+        if not self.train_set:
+            raise ConfigError(
+                f"{', '.join(map(str, recipe.data.train))}: no hand found in any of its "
+                f"{len(train_set)} items: nothing to train on"
+            )
+        dev_set = load_hand_sequences(recipe.data.dev, cache, log, strict=True)
         if recipe.data.compose is not None:
             found = [s for s in dev_set if s.found]
+            if not found:
+                raise ConfigError(
+                    f"{', '.join(map(str, recipe.data.dev))}: no hand found to compose dev from"
+                )
             dev_set = compose_set(
                 found, recipe.data.compose, recipe.data.compose.dev_sequences, recipe.train.seed
             )
+        if not dev_set:
+            raise ConfigError(f"{', '.join(map(str, recipe.data.dev))}: no dev items to score on")
         self.dev_set = dev_set
         return f"{len(self.train_set)} train / {len(self.dev_set)} dev sequences"
 
@@ -198,9 +222,11 @@ def _head_vocabularies(recipe: HandRecipe, train_set: list[HandSequence]) -> dic
         else:
             found = {s.label_for(name, plain_counts=len(classifiers) == 1) for s in train_set} - {None}
             labels = list(head.labels) or sorted(found)
+            if not labels:
+                raise ConfigError(f"head {name}: no training item has a label for it")
             unknown = found - set(labels)
             if unknown:
-                raise ValueError(
+                raise ConfigError(
                     f"head {name}: the training data has labels outside the recipe's: {sorted(unknown)}"
                 )
             vocabularies[name] = labels

@@ -15,9 +15,13 @@ from torch.nn.utils.rnn import pad_sequence
 
 from seqrec.features import AudioAugmentConfig, InputError, SpectralConfig
 from seqrec.models import CharTokenizer, normalize_text
+from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.core.feature_shards import SETTINGS_FILE, load_features, read_settings
 from seqrec.pipelines.core.files import replaced_atomically
-from seqrec.pipelines.core.manifest import read_manifest
+from seqrec.pipelines.core.manifest import read_numbered_manifest
+
+# The fields a speech training row may name its input in, in the order they are read.
+TRAINING_MEDIA = ("features_filepath", "audio_filepath")
 
 
 @dataclass
@@ -57,13 +61,10 @@ def load_corpus(
     """
     corpus = Corpus([], [], is_audio=keep_audio, frames_per_unit=1 / config.hop_length if keep_audio else 1.0)
     kind = "audio" if keep_audio else "features"
-    for manifest in manifests:
-        rows = list(read_manifest(manifest))
+    needs_audio = keep_audio or bool(speeds)
+    for manifest, numbered in corpus_rows(manifests, needs_audio):
+        rows = [row for _, row in numbered]
         _check_feature_settings(Path(manifest), rows, config)
-        if (keep_audio or speeds) and any("audio_filepath" not in row for row in rows):
-            raise ValueError(
-                f"{manifest}: audio augmentation and speed perturbation need audio_filepath on every row"
-            )
         texts = [normalize_text(row["text"]) for row in rows]
         for speed in (1.0, *speeds):
             key_parts = [kind, rows, config.to_dict()] + ([speed] if speed != 1.0 else [])
@@ -74,7 +75,10 @@ def load_corpus(
                     f"computing {kind} for {len(rows)} rows of {manifest}"
                     + (f" at speed {speed:g}" if speed != 1.0 else "")
                 )
-                arrays = [_row_array(row, config, keep_audio, speed) for row in rows]
+                arrays = [
+                    _row_array(row, config, keep_audio, speed, needs_audio, f"{manifest}:{number}")
+                    for number, row in numbered
+                ]
                 cache.parent.mkdir(parents=True, exist_ok=True)
                 with replaced_atomically(cache) as tmp:
                     np.savez(
@@ -91,13 +95,34 @@ def load_corpus(
     return corpus
 
 
+def corpus_rows(
+    manifests: tuple[str, ...], needs_audio: bool = False
+) -> list[tuple[str, list[tuple[int, dict]]]]:
+    """Each manifest's rows with their line numbers, checked before any work: every row has a
+    ``text`` and names a file that is there (``audio_filepath`` when ``needs_audio``: augmentation
+    and speed perturbation change the audio), and no manifest is empty. Anything else is a
+    ``ConfigError`` naming the manifest and the line."""
+    media = ("audio_filepath",) if needs_audio else TRAINING_MEDIA
+    checked = []
+    for manifest in manifests:
+        numbered = list(read_numbered_manifest(manifest, media, required=("text",)))
+        if not numbered:
+            raise ConfigError(f"{manifest}: no rows in this manifest: nothing to train on")
+        for number, row in numbered:
+            path = Path(row[next(field for field in media if field in row)])
+            if not path.is_file():
+                raise ConfigError(f"{manifest}:{number}: {path}: no such file")
+        checked.append((str(manifest), numbered))
+    return checked
+
+
 def _check_feature_settings(manifest: Path, rows: list[dict], config: SpectralConfig) -> None:
     """``seqrec batch features`` writes its settings beside its index: they must be the recipe's."""
     if not any("features_filepath" in row for row in rows):
         return
     stored = read_settings(manifest.parent)
     if stored is not None and stored.get("features") != config.to_dict():
-        raise ValueError(
+        raise ConfigError(
             f"{manifest}: its features were computed with other settings "
             f"({manifest.parent / SETTINGS_FILE}) than the recipe's"
         )
@@ -115,15 +140,31 @@ def keep_vocabulary(text: str, vocabulary: tuple[str, ...], filler: str = "") ->
     return " ".join(kept)
 
 
-def _row_array(row: dict, config: SpectralConfig, keep_audio: bool, speed: float = 1.0) -> np.ndarray:
-    if "features_filepath" in row:
-        return load_features(row)
+def _row_array(
+    row: dict,
+    config: SpectralConfig,
+    keep_audio: bool,
+    speed: float = 1.0,
+    from_audio: bool = False,
+    where: str = "",
+) -> np.ndarray:
+    """One row's features (or audio), from its ``features_filepath`` unless ``from_audio``; a file
+    that cannot be used stops training before it starts: a ``ConfigError`` naming ``where``
+    (``manifest:line``) and the file."""
+    if "features_filepath" in row and not from_audio:
+        try:
+            return load_features(row)
+        except (OSError, ValueError, KeyError) as error:
+            reason = " ".join(str(error).split())
+            raise ConfigError(
+                f"{where}: {row['features_filepath']}: not a features file ({reason})"
+            ) from None
     from seqrec.features import load_audio, resample, spectral_features
 
     try:
         audio = load_audio(row["audio_filepath"], config.sample_rate)
     except InputError as error:
-        raise InputError(row["audio_filepath"], f"cannot train on it: {error.reason}") from None
+        raise ConfigError(f"{where}: {row['audio_filepath']}: cannot train on it: {error.reason}") from None
     if speed != 1.0:  # more samples played at the same rate: slower and lower
         audio = resample(audio, config.sample_rate, round(config.sample_rate / speed))
     return audio if keep_audio else spectral_features(audio, config)

@@ -21,6 +21,7 @@ import torch
 from seqrec.features import AudioAugmentConfig, SpectralConfig
 from seqrec.models import (
     FORMAT_VERSION,
+    BundleError,
     CharTokenizer,
     DecodeOptions,
     EncoderDims,
@@ -30,12 +31,16 @@ from seqrec.models import (
     SequenceModel,
     lexicon_words,
     load_bundle,
+    read_bundle_config,
     word_bigram,
 )
+from seqrec.models.bundle_files import feature_settings_problem
+from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.core.metrics import error_rates
 from seqrec.pipelines.speech.data import (
     BatchMaker,
     Corpus,
+    corpus_rows,
     keep_vocabulary,
     load_corpus,
 )
@@ -43,7 +48,7 @@ from seqrec.pipelines.speech.stages import CTCRecognize
 from seqrec.pipelines.training import trainer
 from seqrec.pipelines.training.batching import PlannedBatches, plan_epoch
 from seqrec.pipelines.training.distributed import Distributed
-from seqrec.pipelines.training.recipes import RecipeBase
+from seqrec.pipelines.training.recipes import RecipeBase, check_at_least, check_fraction
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,16 @@ class SpeechDataConfig:
     join_max: int = 3
     # Kaldi's speed perturbation: the training set again at each of these speeds (e.g. [0.9, 1.1]).
     speeds: tuple[float, ...] = ()
+
+    def __post_init__(self):
+        for key in ("train", "dev"):
+            if not getattr(self, key):
+                raise ValueError(f"{key} must name at least one manifest")
+        check_fraction(self, "join_probability")
+        check_at_least(self, 1, "join_max")
+        for speed in self.speeds:
+            if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0.1 <= speed <= 10:
+                raise ValueError(f"speeds must be numbers between 0.1 and 10, not {speed!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,6 +92,7 @@ class SpeechRecipe(RecipeBase):
     filler: str = ""
 
     def __post_init__(self):
+        super().__post_init__()
         if self.task != "ctc":
             raise ValueError(f"task must be 'ctc' for speech, not {self.task!r}")
         if self.filler and (
@@ -90,6 +106,9 @@ class SpeechRecipe(RecipeBase):
             )
         if self.modality != "speech":
             raise ValueError(f"modality must be 'speech', not {self.modality!r}")
+        problem = feature_settings_problem(self.features.to_dict())
+        if problem:
+            raise ValueError(problem)
 
 
 def train(recipe: SpeechRecipe, max_steps: int | None = None, log=print) -> Path:
@@ -119,6 +138,11 @@ class SpeechTraining:
     def load_data(self, ranks: Distributed, log) -> str:
         recipe = self.recipe
         self.ranks = ranks
+        # Everything a user can get wrong is found before the first feature is computed: the
+        # bundle to start from, and every row of dev as well as of train.
+        if recipe.train.init_from:
+            _check_start(recipe, recipe.train.init_from)
+        corpus_rows(recipe.data.dev)
         self.train_set = load_corpus(
             recipe.data.train,
             recipe.features,
@@ -262,6 +286,40 @@ def _bundle_config(
     )
 
 
+def _check_start(recipe: SpeechRecipe, bundle: str) -> None:
+    """What ``_initialise_from`` will check and can check before any data is read: the bundle loads
+    as a config, with this recipe's features and encoder dims."""
+    try:
+        config = read_bundle_config(bundle)
+    except BundleError as error:
+        raise ConfigError(f"train.init_from: {error}") from None
+    if config.get("modality") != "speech":
+        raise ConfigError(f"train.init_from: {bundle}: a {config.get('modality')} model, not a speech one")
+    _check_features(config, recipe.features, bundle)
+    encoder = EncoderDims(n_input=recipe.features.dim, **vars(recipe.model))
+    stored = config.get("dims", {}).get("encoder")
+    try:
+        same = EncoderDims(**stored) == encoder
+    except TypeError:  # no dims, or dims of another layout: load_bundle says which
+        same = True
+    if not same:
+        raise ConfigError(
+            f"train.init_from: {bundle}: its encoder dims {stored} differ from this recipe's "
+            f"{dataclasses.asdict(encoder)}"
+        )
+
+
+def _check_features(config: dict, features: SpectralConfig, bundle: str) -> None:
+    # Same dims, other numbers (another sample rate, say): the weights would fit and mislead.
+    if config.get("features") != features.to_dict():
+        theirs, ours = config.get("features") or {}, features.to_dict()
+        differ = sorted(key for key in {*theirs, *ours} if theirs.get(key) != ours.get(key))
+        raise ConfigError(
+            f"train.init_from: {bundle}: its features differ from this recipe's in "
+            + ", ".join(f"{key} ({theirs.get(key)!r} there, {ours.get(key)!r} here)" for key in differ)
+        )
+
+
 def _initialise_from(
     model: SequenceModel, tokenizer: CharTokenizer, features: SpectralConfig, source: ModelBundle, bundle: str
 ) -> None:
@@ -269,20 +327,15 @@ def _initialise_from(
     the same encoder dims, and characters that this recipe's include (``train`` adds the bundle's
     to the recipe's), or an error. Characters the bundle lacks (a new filler symbol) keep their
     fresh initialisation in the CTC output layer; the others are copied row by row."""
-    if source.config.get("features") != features.to_dict():
-        # Same dims, other numbers (another sample rate, say): the weights would fit and mislead.
-        raise ValueError(
-            f"{bundle}: its features {source.config.get('features')} "
-            f"differ from this recipe's {features.to_dict()}"
-        )
+    _check_features(source.config, features, bundle)
     if source.tokenizer is None or not set(source.tokenizer.symbols) <= set(tokenizer.symbols):
-        raise ValueError(
+        raise ConfigError(
             f"{bundle}: it has characters this recipe's lack, so its weights cannot start this run"
         )
     if source.model.dims.encoder != model.dims.encoder or set(source.model.dims.heads) != set(
         model.dims.heads
     ):
-        raise ValueError(f"{bundle}: its dims {source.model.dims} differ from this recipe's {model.dims}")
+        raise ConfigError(f"{bundle}: its dims {source.model.dims} differ from this recipe's {model.dims}")
     weights = source.model.state_dict()
     target = model.state_dict()
     rows = torch.tensor([tokenizer.symbols.index(symbol) for symbol in source.tokenizer.symbols])

@@ -8,8 +8,26 @@ recipe's ``modality``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def check_at_least(section: object, minimum: float, *keys: str) -> None:
+    """A ``ValueError`` naming the first of ``keys`` whose value in ``section`` is below ``minimum``
+    (``from_dict`` turns it into a ``ConfigError`` naming the recipe and the section)."""
+    for key in keys:
+        value = getattr(section, key)
+        if not value >= minimum:  # NaN too
+            raise ValueError(f"{key} must be at least {minimum:g}, not {value!r}")
+
+
+def check_fraction(section: object, *keys: str, below_one: bool = False) -> None:
+    """A ``ValueError`` naming the first of ``keys`` outside [0, 1] (or [0, 1) with ``below_one``)."""
+    for key in keys:
+        value = getattr(section, key)
+        if not (0 <= value < 1 if below_one else 0 <= value <= 1):
+            raise ValueError(f"{key} must be in [0, {'1)' if below_one else '1]'}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -18,6 +36,10 @@ class ModelConfig:
     n_layers: int = 2
     stack: int = 3
     dropout: float = 0.2
+
+    def __post_init__(self):
+        check_at_least(self, 1, "n_hidden", "n_layers", "stack")
+        check_fraction(self, "dropout", below_one=True)
 
 
 @dataclass(frozen=True)
@@ -36,6 +58,14 @@ class TrainConfig:
     init_from: str | None = None  # a bundle folder whose weights start the run (fine-tuning)
     device: str | None = None
 
+    def __post_init__(self):
+        check_at_least(self, 1, "epochs", "batch_frames", "checkpoint_every")
+        check_at_least(self, 0, "lr", "weight_decay", "warmup_steps", "seed", "loader_workers")
+        if not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be positive, not {self.grad_clip!r}")
+        if not math.isfinite(self.lr):
+            raise ValueError(f"lr must be a finite number, not {self.lr!r}")
+
 
 @dataclass(frozen=True, kw_only=True)
 class RecipeBase:
@@ -45,6 +75,10 @@ class RecipeBase:
     train: TrainConfig = field(default_factory=TrainConfig)
     description: str = ""
     output_dir: str = ""
+
+    def __post_init__(self):
+        if not self.name.strip():
+            raise ValueError("name must not be empty")
 
     @property
     def run_dir(self) -> Path:

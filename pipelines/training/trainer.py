@@ -140,7 +140,6 @@ def train(task: TrainingTask, max_steps: int | None = None, log: Log = print) ->
     """
     ranks, device = _join(task)
     run_dir = task.recipe.run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
     if not ranks.is_main:
         log = _silent
     torch.manual_seed(task.recipe.train.seed)
@@ -172,7 +171,10 @@ def _start(task: TrainingTask, ranks: Distributed, device: torch.device, log: Lo
     cfg, checkpoint_path = task.recipe.train, task.recipe.run_dir / CHECKPOINT_FILE
     if not ranks.is_main:
         ranks.barrier()  # rank 0 reads the data and caches its features first; the others then read them
-    data = task.load_data(ranks, log)
+    data = task.load_data(
+        ranks, log
+    )  # checks the data first: a mistake in it stops the run here, nothing written
+    task.recipe.run_dir.mkdir(parents=True, exist_ok=True)
     if ranks.is_main:
         ranks.barrier()
     model, vocabulary = task.build_model(device, not checkpoint_path.is_file(), log)
