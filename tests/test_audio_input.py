@@ -126,7 +126,9 @@ def test_cli_gives_empty_text_for_digital_silence(bundled_model, bad_inputs, cap
     code = main(["transcribe", path, "--format", "jsonl"])
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
-    assert _jsonl(out) == [{"path": path, "text": "", "score": 0.0, "duration": 1.0, "words": []}]
+    assert _jsonl(out) == [
+        {"path": path, "text": "", "score": 0.0, "duration": 1.0, "words": [], "note": "no speech: silence"}
+    ]
 
 
 @pytest.mark.parametrize("case", CLI_REFUSALS)

@@ -18,6 +18,7 @@ from seqrec.features import (
     spectral_features,
     spectral_features_batch,
 )
+from seqrec.features.audio.speech_check import QUIET_DB, QUIET_TO_DB, raise_quiet, why_not_speech
 from seqrec.models import (
     DecodeOptions,
     LexiconBeamDecoder,
@@ -57,6 +58,22 @@ class LoadAudio(Stage):
             "sample_rate": self.sample_rate,
             "duration": round(audio.size / self.sample_rate, 3),
         }
+
+
+class SpeechCheck(Stage):
+    """``audio`` -> ``note`` saying why it holds no speech (silence, a steady tone, noise: see
+    ``why_not_speech``), which ``CTCRecognize`` then leaves untranscribed; audio that may hold
+    speech but is quiet (peak under ``QUIET_DB``) is lifted to ``QUIET_TO_DB``, so that the
+    features' floor does not swallow it."""
+
+    requires = ("audio", "sample_rate")
+    provides = ("audio", "note")
+
+    def process(self, sample: dict) -> dict:
+        note = why_not_speech(sample["audio"], sample["sample_rate"])
+        if note:
+            return {**sample, "note": note}
+        return {**sample, "audio": raise_quiet(sample["audio"], QUIET_DB, QUIET_TO_DB)}
 
 
 class SpectralFeatures(Stage):
@@ -130,8 +147,13 @@ class CTCRecognize(Stage):
     @torch.inference_mode()
     def process_batch(self, samples: list[dict]) -> list[dict]:
         results: list[dict | None] = [None] * len(samples)
-        # Silence has nothing to recognise, and its normalised features are nothing the model has seen.
-        silent = {i for i, sample in enumerate(samples) if "audio" in sample and is_silent(sample["audio"])}
+        # Silence has nothing to recognise, and its normalised features are nothing the model has seen;
+        # nor has audio that ``SpeechCheck`` found holds no speech (its ``note`` says why).
+        silent = {
+            i
+            for i, sample in enumerate(samples)
+            if sample.get("note") or ("audio" in sample and is_silent(sample["audio"]))
+        }
         for i in silent:
             results[i] = {**samples[i], "text": "", "score": 0.0, "words": [], "decoded_words": []}
         order = sorted(
@@ -206,11 +228,13 @@ class AlignWordTimes(Stage):
 def speech_pipeline(
     bundle: ModelBundle, batch_size: int = 32, decode: DecodeOptions | None = None
 ) -> Pipeline:
-    """The full path for a speech bundle: load -> features -> recognize (decode: the bundle's default)."""
+    """The full path for a speech bundle: load -> check -> features -> recognize -> align (decode: the
+    bundle's default)."""
     features = SpectralConfig(**bundle.config["features"])
     return Pipeline(
         [
             ("load", LoadAudio(features.sample_rate)),
+            ("check", SpeechCheck()),
             ("features", SpectralFeatures(features)),
             ("recognize", CTCRecognize(bundle, batch_size=batch_size, decode=decode)),
             ("align", AlignWordTimes()),
