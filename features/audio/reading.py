@@ -242,7 +242,7 @@ class _SoundfileSource(_Source):
                 raise InputError(self.path, f"corrupt audio data ({_one_line(error)})") from None
             if len(block) == 0:
                 return
-            yield block.mean(axis=1)
+            yield _mix_to_mono(block)
 
     def close(self) -> None:
         self._file.close()
@@ -262,7 +262,11 @@ class _PyAVSource(_Source):
             if not streams:
                 raise InputError(path, "no audio stream in this file")
             self._stream = streams[0]
+            if self._stream.codec_context is None:  # FFmpeg has no decoder for this codec
+                raise InputError(path, "no decoder for its audio codec")
             self.rate = self._stream.codec_context.sample_rate or self._stream.rate
+            if not self.rate or self.rate <= 0:  # a probe that guessed a format from a few bytes
+                raise InputError(path, "not an audio file libsndfile or FFmpeg can read (no sample rate)")
             # Codecs such as AAC decode whole frames: samples past the stream's stated length are padding.
             self._length = None
             if self._stream.duration is not None and self._stream.time_base is not None:
@@ -277,6 +281,9 @@ class _PyAVSource(_Source):
         except InputError:
             self.close()
             raise
+        except (av.error.FFmpegError, ValueError, ArithmeticError) as error:  # a header FFmpeg half-parsed
+            self.close()
+            raise InputError(path, f"corrupt audio header ({_one_line(error)})") from None
 
     def _decode(self, frames: int) -> Iterator[np.ndarray]:
         import av
@@ -291,7 +298,7 @@ class _PyAVSource(_Source):
                         chunk, left = chunk[:left], max(0, left - chunk.size)
                     if chunk.size:
                         yield chunk
-        except av.error.FFmpegError as error:
+        except (av.error.FFmpegError, ValueError) as error:  # ValueError: frames PyAV cannot convert
             raise InputError(self.path, f"corrupt audio data ({_one_line(error)})") from None
 
     def close(self) -> None:
@@ -316,6 +323,23 @@ def _rebuffer(chunks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
         pending, held = [joined[cut:]], held - cut
     if held:
         yield np.concatenate(pending)
+
+
+# Channels that cancel when averaged (one the other inverted: a wiring or phase fault) leave the
+# mix less than this share of the loudest channel's energy; that channel is read alone instead.
+CANCELLED_MIX = 1e-3
+
+
+def _mix_to_mono(block: np.ndarray) -> np.ndarray:
+    """[frames, channels] -> [frames]: the channels' mean, or the loudest channel alone where the
+    mean would cancel it out (right = -left mixes to silence)."""
+    mix = block.mean(axis=1)
+    if block.shape[1] > 1:
+        energy = np.einsum("ij,ij->j", block, block, dtype=np.float64)
+        loudest = int(np.argmax(energy))
+        if energy[loudest] > 0 and float(np.dot(mix, mix)) < CANCELLED_MIX * energy[loudest]:
+            return np.ascontiguousarray(block[:, loudest])
+    return mix
 
 
 def _check_duration(path: Path, seconds: float, max_seconds: float) -> None:

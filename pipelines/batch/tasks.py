@@ -236,7 +236,12 @@ def _prepare_features(options: TaskOptions) -> TaskOptions:
             raise ConfigError(f"recipe {source}: not a speech recipe; batch features computes audio features")
         config = from_dict(SpectralConfig, data.get("features") or {}, f"{source}: features")
     else:
-        config = SpectralConfig(**read_bundle_config(options.model or DEFAULT_SPEECH_MODEL)["features"])
+        model = options.model or DEFAULT_SPEECH_MODEL
+        settings = read_bundle_config(model)
+        if settings.get("modality") != "speech":
+            modality = settings.get("modality")
+            raise ConfigError(f"model {model}: a {modality} model; batch features computes audio features")
+        config = SpectralConfig(**settings["features"])
     return dataclasses.replace(options, features=config.to_dict())
 
 

@@ -7,37 +7,55 @@ Exit codes: 0 when every input succeeded, 1 when some failed (the rest done and 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
+import math
 import os
 import sys
+import tempfile
+import traceback
 import warnings
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, bundled_model_names, read_bundle_config
 from seqrec.pipelines.cli.batch import add_batch_parser
 from seqrec.pipelines.cli.errors import (
+    DEBUG_VARIABLE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
     UsageError,
+    debug_from_environment,
+    internal_error_line,
     report,
+    report_text,
 )
 from seqrec.pipelines.cli.gestures import add_gestures_parser
 from seqrec.pipelines.cli.record import add_record_parser
 from seqrec.pipelines.core.errors import ConfigError, report_line
+from seqrec.pipelines.core.native_logs import native_stderr_silenced
 from seqrec.pipelines.core.output_formats import (
     FORMATS,
     SUBTITLE_FORMATS,
+    JsonArrayWriter,
+    subtitle_path,
+    txt_line,
     write_json,
     write_jsonl_line,
     write_subtitles,
-    write_txt,
 )
 from seqrec.pipelines.hands import DEFAULT_GESTURE_MODEL
 
 # Fewer inputs than this finish before a progress bar would tell anyone anything.
 PROGRESS_MIN_INPUTS = 8
+DEBUG_HELP = (
+    f"show the full traceback of an internal error, and native libraries' messages ({DEBUG_VARIABLE}=1 too)"
+)
+# The PATH that reads standard input.
+STDIN = "-"
 
 
 def _version() -> str:
@@ -50,6 +68,7 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqrec", description="Recognise speech, gestures and signs.")
     parser.add_argument("--version", action="version", version=f"seqrec {_version()}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_parser in (
         _add_transcribe_parser,
@@ -61,12 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
         add_record_parser,
     ):
         add_parser(commands)
+    for command in commands.choices.values():  # also after the command: `seqrec transcribe --debug x.wav`
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     return parser
 
 
 def _add_transcribe_parser(commands) -> None:
     p = commands.add_parser("transcribe", help="transcribe audio files or folders, or live audio")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="audio files or folders (searched recursively)")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="audio files or folders (searched recursively); - reads a file from standard input",
+    )
     p.add_argument(
         "--model",
         default=DEFAULT_SPEECH_MODEL,
@@ -78,7 +104,12 @@ def _add_transcribe_parser(commands) -> None:
         choices=FORMATS,
         help="txt (default), json, jsonl, or srt/vtt files under --output",
     )
-    p.add_argument("--output", metavar="DIR", help="folder for srt/vtt files (mirrors the input paths)")
+    p.add_argument(
+        "--output",
+        metavar="DIR|FILE",
+        help="txt, srt, vtt: a folder of files, one per input, mirroring the input paths; "
+        "json, jsonl: the file to write instead of standard output",
+    )
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--batch-size", type=int, default=32, help="inputs run through the model together")
     _add_decode_options(p)
@@ -156,6 +187,8 @@ def decode_options(args, model: str):
 
     from seqrec.models import DecodeOptions
 
+    if args.lm_weight is not None and not math.isfinite(args.lm_weight):
+        raise UsageError(f"--lm-weight {args.lm_weight}: give a finite number")
     if args.decoder is None and args.lm_weight is None:
         return None
     options = DecodeOptions(**read_bundle_config(model).get("decode", {}))
@@ -165,9 +198,33 @@ def decode_options(args, model: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False) or debug_from_environment()
     warnings.formatwarning = lambda message, *_, **__: report_line(message) + "\n"  # one line, no source echo
+    with _debug_logging() if debug else contextlib.nullcontext():
+        return _run(args, debug)
+
+
+@contextlib.contextmanager
+def _debug_logging():
+    """The ``seqrec`` logger's debug lines (the traceback of an input's unexpected error) on stderr."""
+    logger = logging.getLogger("seqrec")
+    handler, level = logging.StreamHandler(sys.stderr), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
     try:
-        return args.run(args)
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _run(args, debug: bool) -> int:
+    """Run the command; the library's errors (and bugs) become one stderr line and an exit code."""
+    try:
+        # Native libraries (MediaPipe, LiteRT, flashlight-text, mpg123) write notes straight to
+        # descriptor 2: off the terminal, unless debugging. Worker processes inherit the silence.
+        with contextlib.nullcontext() if debug else native_stderr_silenced():
+            return args.run(args)
     except (UsageError, ConfigError, BundleError) as error:
         report(error)
         return EXIT_USAGE
@@ -181,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         report("interrupted")
         return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - a bug: one line that says so, the traceback on request
+        if debug:
+            traceback.print_exc()
+        print(internal_error_line(error), file=sys.stderr, flush=True)
+        return EXIT_SOME_FAILED
 
 
 def run_transcribe(args) -> int:
@@ -196,42 +258,116 @@ def run_transcribe(args) -> int:
         raise UsageError("--device-index goes with --mic")
     if args.speed is not None:
         raise UsageError("--speed goes with --stream-file")
-    if args.format in SUBTITLE_FORMATS and not args.output:
-        raise UsageError(f"--format {args.format} writes files: give --output DIR")
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
-    inputs = expand_audio_inputs(args.paths)
-    transcriber = Transcriber(
-        args.model, args.device, batch_size=args.batch_size, decode=decode_options(args, args.model)
-    )
-    # Folders without audio are failures found before any decoding; the rest go through the model.
-    records_by_path = {path: {"path": path, "error": error} for path, error in inputs if error}
-    to_run = [path for path, error in inputs if not error]
-    progress = tqdm(
-        total=len(inputs),
-        unit="file",
-        file=sys.stderr,
-        disable=None if len(inputs) >= PROGRESS_MIN_INPUTS else True,
-    )
-    records, failed = [], 0
-    results = iter(transcriber.transcribe_paths(to_run))
-    for path, error in inputs:
-        record = records_by_path[path] if error else next(results)
-        progress.update()
-        if "error" in record:
-            failed += 1
-            progress.write(report_line(record["path"], record["error"]), file=sys.stderr)
-        if args.format == "jsonl":
-            write_jsonl_line(record, sys.stdout)
-        elif args.format in SUBTITLE_FORMATS and "error" not in record:
-            write_subtitles(record, args.output, args.format)
-        records.append(record)
-    progress.close()
-    if args.format == "txt":
-        write_txt(records, sys.stdout, single=len(inputs) == 1)
-    elif args.format == "json":
-        write_json(records, sys.stdout)
+    output = _Output(args.format, args.output)
+    with _stdin_as_file(args.paths) as (paths, stdin_file):
+        inputs = expand_audio_inputs(paths)
+        transcriber = Transcriber(
+            args.model, args.device, batch_size=args.batch_size, decode=decode_options(args, args.model)
+        )
+        # Folders without audio are failures found before any decoding; the rest go through the model.
+        results = iter(transcriber.transcribe_paths([path for path, error in inputs if not error]))
+        progress = tqdm(
+            total=len(inputs),
+            unit="file",
+            file=sys.stderr,
+            disable=None if len(inputs) >= PROGRESS_MIN_INPUTS else True,
+        )
+        failed = 0
+        with progress, output.open(single=len(inputs) == 1):
+            # Each result is written as soon as its batch is done.
+            for path, error in inputs:
+                record = {"path": path, "error": error} if error else next(results)
+                if stdin_file is not None and record["path"] == stdin_file:
+                    record = {**record, "path": STDIN}
+                record = output.write(record)
+                progress.update()
+                if "error" in record:
+                    failed += 1
+                    progress.write(report_text(record["path"], record["error"]), file=sys.stderr)
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+class _Output:
+    """Where ``seqrec transcribe`` writes its results, each as soon as it is done: txt, json and
+    jsonl on standard output or (json, jsonl) into the file ``--output``; srt, vtt and (with
+    ``--output``) txt as a file per input under the folder ``--output``. Checked when made."""
+
+    def __init__(self, fmt: str, output: str | None):
+        self.format, self.output = fmt, output
+        self.per_input = fmt in SUBTITLE_FORMATS or (fmt == "txt" and output is not None)
+        if fmt in SUBTITLE_FORMATS and not output:
+            raise UsageError(f"--format {fmt} writes files: give --output DIR")
+        if output is None:
+            return
+        path = Path(output)
+        if self.per_input and path.exists() and not path.is_dir():
+            raise UsageError(
+                f"--output {output}: a file; --format {fmt} writes a file per input into a folder"
+            )
+        if not self.per_input and path.is_dir():
+            raise UsageError(f"--output {output}: a folder; --format {fmt} writes one file")
+
+    @contextlib.contextmanager
+    def open(self, single: bool):
+        self.single = single
+        self._array = None
+        self._stream = sys.stdout
+        if self.per_input:
+            yield self
+            return
+        with contextlib.ExitStack() as stack:
+            if self.output is not None:
+                target = Path(self.output)
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._stream = stack.enter_context(target.open("w", encoding="utf-8"))
+                except OSError as error:
+                    raise UsageError(f"--output {self.output}: cannot write it ({error.strerror})") from None
+            if self.format == "json":
+                self._array = stack.enter_context(JsonArrayWriter(self._stream))
+            yield self
+
+    def write(self, record: dict) -> dict:
+        """Write ``record``; returns it, or it failed when its file could not be written."""
+        if self.per_input:
+            if "error" not in record:
+                try:
+                    write_subtitles(record, self.output, self.format)
+                except OSError as error:
+                    target = subtitle_path(record["path"], self.output, self.format)
+                    return {
+                        "path": record["path"],
+                        "error": f"cannot write {target}: {error.strerror or error}",
+                    }
+        elif self._array is not None:
+            self._array.write(record)
+        elif self.format == "jsonl":
+            write_jsonl_line(record, self._stream)
+        elif "error" not in record:
+            self._stream.write(txt_line(record, self.single))
+            self._stream.flush()
+        return record
+
+
+@contextlib.contextmanager
+def _stdin_as_file(paths: list[str]):
+    """``paths`` with ``-`` replaced by a temporary file holding standard input's bytes, decoded as
+    any file is; yields (paths, that file or None). Its results carry the path ``-`` again."""
+    if STDIN not in paths:
+        yield paths, None
+        return
+    if paths.count(STDIN) > 1:
+        raise UsageError("- (standard input) can be given once")
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("-: standard input is a terminal; pipe the audio in (seqrec transcribe - < x.wav)")
+    data = sys.stdin.buffer.read()
+    with tempfile.TemporaryDirectory(prefix="seqrec-stdin-") as folder:
+        file = os.path.join(folder, "stdin")
+        with open(file, "wb") as out:
+            out.write(data)
+        yield [file if path == STDIN else path for path in paths], file
 
 
 def run_live(args) -> int:
@@ -248,22 +384,26 @@ def run_live(args) -> int:
         raise UsageError("--speed goes with --stream-file and must be positive")
     if args.format not in ("txt", "jsonl"):
         raise UsageError(f"--format {args.format}: live audio prints txt or jsonl")
+    if args.output is not None:
+        raise UsageError("--output goes with PATH...; live audio prints its rows")
+    name = "mic" if args.mic else args.stream_file
     try:
-        source = Microphone(args.device_index) if args.mic else PacedFile(args.stream_file, args.speed or 1.0)
-        transcriber = Transcriber(args.model, args.device, decode=decode_options(args, args.model))
-        failed = 0
-        for row in transcriber.transcribe_live(source, args.stream_file):
-            if "error" in row:
-                failed += 1
-                report(row["path"] or "mic", f"{row['error']} (the utterance at {row['start']:.1f} s)")
-            if args.format == "jsonl":
-                write_jsonl_line(row, sys.stdout)
-            elif row.get("text"):
-                print(row["text"], flush=True)
+        with _stdin_as_file([] if args.mic else [args.stream_file]) as (paths, _):
+            source = Microphone(args.device_index) if args.mic else PacedFile(paths[0], args.speed or 1.0)
+            transcriber = Transcriber(args.model, args.device, decode=decode_options(args, args.model))
+            failed = 0
+            for row in transcriber.transcribe_live(source, args.stream_file):
+                if "error" in row:
+                    failed += 1
+                    report(name, f"{row['error']} (the utterance at {row['start']:.1f} s)")
+                if args.format == "jsonl":
+                    write_jsonl_line(row, sys.stdout)
+                elif row.get("text"):
+                    print(row["text"], flush=True)
     except MicrophoneError as error:
         raise UsageError(f"--mic: {error}") from None
     except InputError as error:
-        report(error)
+        report(name, error.reason)
         if args.format == "jsonl":
             write_jsonl_line({"path": args.stream_file, "error": error.reason}, sys.stdout)
         return EXIT_SOME_FAILED
@@ -349,16 +489,19 @@ def _figure(key: str, value: float) -> str:
 
 
 def run_train(args) -> int:
+    import yaml
+
     from seqrec.pipelines.recipes import load_recipe, train_recipe
 
     overrides = {}
     for item in args.set:
         key, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not key:
             raise UsageError(f"--set {item}: expected KEY=VALUE")
-        import yaml
-
-        overrides[key] = yaml.safe_load(value)
+        try:
+            overrides[key] = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            raise UsageError(f"--set {item}: not a YAML value ({' '.join(str(error).split())})") from None
     best = train_recipe(load_recipe(args.recipe, overrides), max_steps=args.max_steps)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one process answers
         print(best)
@@ -370,7 +513,9 @@ def run_evaluate(args) -> int:
 
     metrics = evaluate(args.model, args.manifest, args.out, args.device, decode_options(args, args.model))
     print(json.dumps(metrics, indent=2))
-    return EXIT_SOME_FAILED if metrics["errors"] else EXIT_OK
+    if not metrics.get("scored", 1):
+        report(args.manifest, f"nothing scored: none of its {metrics['errors']} items could be used")
+    return EXIT_SOME_FAILED if metrics["errors"] or not metrics.get("scored", 1) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -18,11 +18,26 @@ CUE_MAX_GAP = 1.0
 CUE_MAX_WORDS = 8
 
 
+def escaped(text: str) -> str:
+    """``text`` with each character that is not printable (a newline, a tab, an escape) written as
+    Python writes it in a string (``\\n``, ``\\t``, ``\\x1b``), so a path stays on its line and
+    its field."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def txt_line(record: dict, single: bool) -> str:
+    """A result as a txt line: the text alone for one input, ``PATH<TAB>text`` for several (the path
+    ``escaped``)."""
+    return record["text"] + "\n" if single else f"{escaped(str(record['path']))}\t{record['text']}\n"
+
+
 def write_txt(records: list[dict], stream: TextIO, single: bool) -> None:
     """The text alone for one input; ``PATH<TAB>text`` lines for several. Failed inputs are left out."""
     for record in records:
         if "error" not in record:
-            stream.write(record["text"] + "\n" if single else f"{record['path']}\t{record['text']}\n")
+            stream.write(txt_line(record, single))
 
 
 def write_jsonl_line(record: dict, stream: TextIO) -> None:
@@ -35,8 +50,37 @@ def write_json(records: list[dict], stream: TextIO) -> None:
     stream.write("\n")
 
 
+class JsonArrayWriter:
+    """A JSON array written as its elements come: ``[`` at once, each element (indented as
+    ``write_json`` indents it) as soon as it is given, ``]`` on ``close``, also after an error,
+    so what was written is always a whole array."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.count = 0
+        stream.write("[")
+        stream.flush()
+
+    def write(self, record: dict) -> None:
+        element = json.dumps(record, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self.stream.write(("," if self.count else "") + "\n  " + element)
+        self.stream.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        self.stream.write("\n]\n" if self.count else "]\n")
+        self.stream.flush()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def subtitle_path(input_path: str, output_dir: str | os.PathLike, extension: str) -> Path:
-    """Where the subtitles of ``input_path`` go: its path as given, mirrored under ``output_dir``.
+    """Where the subtitles (or the ``.txt`` text) of ``input_path`` go: its path as given, mirrored
+    under ``output_dir``.
 
     Relative paths keep their folders (``a/x.wav`` -> ``OUT/a/x.srt``); absolute paths and paths
     climbing out with ``..`` use the absolute path without its root, so names never collide.
@@ -62,10 +106,13 @@ def subtitle_text(record: dict, kind: str) -> str:
 
 
 def write_subtitles(record: dict, output_dir: str | os.PathLike, kind: str) -> Path:
+    """``record`` as a file under ``output_dir`` (see ``subtitle_path``): srt or vtt subtitles, or
+    for ``txt`` its text on one line. Raises ``OSError`` when the file cannot be written."""
     target = subtitle_path(record["path"], output_dir, kind)
     target.parent.mkdir(parents=True, exist_ok=True)
+    text = record["text"] + "\n" if kind == "txt" else subtitle_text(record, kind)
     with replaced_atomically(target) as tmp:  # a killed run never leaves half a file
-        tmp.write_text(subtitle_text(record, kind), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return target
 
 

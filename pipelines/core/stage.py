@@ -2,16 +2,21 @@
 
 A sample is a dict with an ``id``; a stage that fails on one input records ``error`` on that
 sample (a one-line reason, without the path the sample already carries) and later stages pass it
-by, so one bad file never stops a batch.
+by, so one bad file never stops a batch. A stage that raises anything else on one input (a bug, or
+a library's surprise) costs that input alone an ``unexpected ...`` error: the traceback goes to the
+``seqrec`` logger at debug level.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 
 from seqrec.features import InputError
 
 PASSTHROUGH = "passthrough"
+
+logger = logging.getLogger(__name__)
 
 
 class MissingFieldError(KeyError):
@@ -104,11 +109,17 @@ class Pipeline:
                         raise MissingFieldError(name, field)
             try:
                 done = stage.process_batch([samples[i] for i in live])
-            except InputError:
-                # The batch call does not say which item failed: redo one by one to find it.
-                done = [
-                    _process_one(lambda s, stage=stage: stage.process_batch([s])[0], samples[i]) for i in live
-                ]
+            except MissingFieldError:
+                raise
+            except Exception as error:  # noqa: BLE001 - one bad input must not cost the others theirs
+                if len(live) == 1:
+                    done = [_failed(name, samples[live[0]], error)]
+                else:
+                    # The batch call does not say which item failed: redo one by one to find it.
+                    done = [
+                        _process_one(lambda s, stage=stage: stage.process_batch([s])[0], samples[i], name)
+                        for i in live
+                    ]
             for i, sample in zip(live, done, strict=False):
                 samples[i] = sample
         return samples
@@ -132,8 +143,31 @@ class Pipeline:
         )
 
 
-def _process_one(process, sample: dict) -> dict:
+def _process_one(process, sample: dict, stage: str | None = None) -> dict:
+    """``process(sample)``, or the sample with ``error``: an ``InputError``'s reason; with ``stage``
+    named, any other exception too (see ``_failed``)."""
     try:
         return process(sample)
     except InputError as error:
         return {**sample, "error": error.reason}
+    except MissingFieldError:
+        raise
+    except Exception as error:  # see _failed
+        if stage is None:
+            raise
+        return _failed(stage, sample, error)
+
+
+def _failed(stage: str, sample: dict, error: Exception) -> dict:
+    """``sample`` with the error ``stage`` raised on it alone: an ``InputError``'s reason, or for
+    anything else ``unexpected TYPE: message`` (its traceback logged at debug level)."""
+    if isinstance(error, InputError):
+        return {**sample, "error": error.reason}
+    logger.debug("stage %r failed on %r", stage, sample.get("path", sample.get("id")), exc_info=error)
+    return {**sample, "error": unexpected_error(error)}
+
+
+def unexpected_error(error: BaseException) -> str:
+    """The one-line reason an input failed on an exception that is no ``InputError``."""
+    detail = " ".join(str(error).split())
+    return f"unexpected {type(error).__name__}" + (f": {detail}" if detail else "")

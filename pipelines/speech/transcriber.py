@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from seqrec.features import InputError, VadConfig, audio_duration, find_audio_files
-from seqrec.models import DEFAULT_SPEECH_MODEL, DecodeOptions, load_bundle
+from seqrec.features import VadConfig, audio_duration, find_audio_files
+from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, DecodeOptions, load_bundle, read_bundle_config
 from seqrec.pipelines.core.device import resolve_device
 from seqrec.pipelines.core.files import expand_inputs
-from seqrec.pipelines.core.stage import Pipeline
+from seqrec.pipelines.core.stage import Pipeline, unexpected_error
 from seqrec.pipelines.speech.long_audio import (
     DEFAULT_VAD,
     LONG_AUDIO_SECONDS,
@@ -23,6 +24,8 @@ from seqrec.pipelines.speech.long_audio import (
 from seqrec.pipelines.speech.stages import speech_pipeline
 
 RESULT_FIELDS = ("path", "text", "score", "duration", "words")
+
+logger = logging.getLogger(__name__)
 
 
 class Transcriber:
@@ -45,6 +48,9 @@ class Transcriber:
         vad: VadConfig = DEFAULT_VAD,
         decode: DecodeOptions | None = None,
     ):
+        modality = read_bundle_config(model).get("modality")
+        if modality not in (None, "speech"):  # before loading: hands models have no audio features
+            raise BundleError(f"{model}: a model for {modality}, not for speech")
         self.bundle = load_bundle(model, resolve_device(device))
         self.pipeline = speech_pipeline(self.bundle, batch_size=batch_size, decode=decode)
         self.batch_size = batch_size
@@ -56,8 +62,8 @@ class Transcriber:
 
     @property
     def recognizer(self) -> Pipeline:
-        """The pipeline from features on: what every utterance of long or live audio goes through."""
-        return self.pipeline["features":]
+        """The pipeline from the speech check on: what every utterance of long or live audio goes through."""
+        return self.pipeline["check":]
 
     def transcribe_paths(self, paths: Iterable[str]) -> Iterator[dict]:
         """One record per path, in order; a failed input gives ``{"path", "error"}``.
@@ -70,9 +76,7 @@ class Transcriber:
             if _is_long(path):
                 yield from map(result_record, self.pipeline.run_batch(batch) if batch else [])
                 batch = []
-                yield result_record(
-                    transcribe_long(self.recognizer, str(path), self.sample_rate, self.batch_size, self.vad)
-                )
+                yield result_record(self._transcribe_long(str(path)))
                 continue
             batch.append({"path": str(path)})
             if len(batch) == self.batch_size:
@@ -80,6 +84,13 @@ class Transcriber:
                 batch = []
         if batch:
             yield from map(result_record, self.pipeline.run_batch(batch))
+
+    def _transcribe_long(self, path: str) -> dict:
+        try:
+            return transcribe_long(self.recognizer, path, self.sample_rate, self.batch_size, self.vad)
+        except Exception as error:  # one file's surprise must not stop the others
+            logger.debug("transcribing %r failed", path, exc_info=error)
+            return {"path": path, "error": unexpected_error(error)}
 
     def transcribe_live(self, source: LiveSource, path: str | None = None) -> Iterator[dict]:
         """Rows ``{"path", "start", "end", "text", "score", "words", "latency"}``, one per utterance as
@@ -91,17 +102,21 @@ class Transcriber:
 
 
 def result_record(sample: dict) -> dict:
-    """The public shape of a result: the input as given plus outputs, or plus ``error``."""
+    """The public shape of a result: the input as given plus outputs, or plus ``error``; plus ``note``
+    where the audio holds no speech (the text is then empty, and the note says why)."""
     if "error" in sample:
         return {"path": sample["path"], "error": sample["error"]}
-    return {field: sample[field] for field in RESULT_FIELDS}
+    record = {field: sample[field] for field in RESULT_FIELDS}
+    if sample.get("note"):
+        record["note"] = sample["note"]
+    return record
 
 
 def _is_long(path: str | os.PathLike) -> bool:
     try:
         seconds = audio_duration(path)
-    except InputError:
-        return False  # decoded whole, which reports the reason as for any short file
+    except Exception:  # noqa: BLE001 - decoded whole, which reports the reason as for any short file
+        return False
     return seconds is None or seconds > LONG_AUDIO_SECONDS
 
 
