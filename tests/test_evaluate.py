@@ -46,4 +46,6 @@ def test_an_item_that_cannot_be_read_is_counted_and_exits_1(tmp_path, data_dir, 
         manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
     assert main(["evaluate", str(manifest), "--model", model, "--out", str(tmp_path / "eval")]) == 1
     assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["errors"] == 1
-    capsys.readouterr()
+    missing = "no-such-photo.jpg" if model == "sign-digits" else "gone.wav"
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("seqrec:")]
+    assert len(lines) == 1 and missing in lines[0], lines

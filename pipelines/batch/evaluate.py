@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from seqrec.models import DecodeOptions, normalize_text, read_bundle_config
@@ -28,12 +29,14 @@ def evaluate(
     out_dir: str | os.PathLike | None = None,
     device: str | None = None,
     decode: DecodeOptions | None = None,
+    on_error: Callable[[str, str], None] | None = None,
 ) -> dict:
     """Run ``model`` over every row of ``manifest`` and score it against the rows' references:
     WER and CER for speech (``text``), accuracy per classifier head and CER of a CTC head for
     hands (``label``, ``labels`` or ``text``). ``decode`` applies to speech models only.
 
     Failed items are counted in ``errors`` and left out of the rates; ``scored`` counts the rest.
+    ``on_error(path, reason)`` hears of each failed item.
     """
     modality = read_bundle_config(model).get("modality")
     try:
@@ -45,6 +48,9 @@ def evaluate(
     except MediaMismatchError as error:  # e.g. audio rows for a hands model: say which model
         raise MediaMismatchError(f"{error}; {model} is a {modality} model") from None
     metrics |= {"model": str(model), "manifest": str(manifest)}
+    for result in results:
+        if "error" in result and on_error is not None:
+            on_error(result["path"], result["error"])
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -131,6 +137,10 @@ def _score_hands(model, manifest, out_dir, device) -> tuple[dict, list[dict], di
         }
         for sequence, predicted in zip(sequences, predictions, strict=True)
     ]
+    # What could not be read is in the results too, as speech's failures are.
+    loaded = {sequence.path for sequence in sequences}
+    media = (row.get("image_filepath") or row.get("video_filepath") for row in rows)
+    results += [{"path": path, "error": "could not be read"} for path in media if path and path not in loaded]
     images = {
         head.name: (
             metrics["confusion"][head.name],

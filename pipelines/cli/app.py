@@ -511,7 +511,9 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     from seqrec.pipelines.batch.evaluate import evaluate
 
-    metrics = evaluate(args.model, args.manifest, args.out, args.device, decode_options(args, args.model))
+    metrics = evaluate(
+        args.model, args.manifest, args.out, args.device, decode_options(args, args.model), on_error=report
+    )
     print(json.dumps(metrics, indent=2))
     if not metrics.get("scored", 1):
         report(args.manifest, f"nothing scored: none of its {metrics['errors']} items could be used")
