@@ -24,13 +24,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seqrec.pipelines.batch.inputs import BatchItem, read_inputs
 from seqrec.pipelines.batch.tasks import BatchTask, TaskOptions, TaskRunner, get_task
 from seqrec.pipelines.core.errors import ConfigError, report_line
-from seqrec.pipelines.core.feature_shards import FeatureShards
 from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.result_log import ResultLog
+
+if TYPE_CHECKING:
+    from seqrec.pipelines.core.feature_shards import FeatureShards
 
 ENGINES = ("local", "ray")
 # Batches queued per worker: enough that a worker never waits for the next, few enough that a
@@ -100,6 +103,8 @@ def run_job(job: BatchJob) -> dict:
         raise ConfigError("a Ray address goes with the ray engine")
 
     if task.writes_features:
+        from seqrec.pipelines.core.feature_shards import FeatureShards  # numpy: only for features
+
         output = FeatureShards(job.output, options.features, job.retry_errors)
     else:
         output = ResultLog(job.output, job.retry_errors)

@@ -20,8 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from seqrec.models import DEFAULT_SPEECH_MODEL, normalize_text, read_bundle_config
 from seqrec.pipelines.batch.inputs import BatchItem
 from seqrec.pipelines.core.errors import ConfigError
@@ -30,7 +28,7 @@ from seqrec.pipelines.core.errors import ConfigError
 ARRAY_FIELD = "features"
 THREADS_PER_WORKER = 1
 # Features are stored at half precision: training reads them back as float32 from a float16 cache anyway.
-FEATURE_DTYPE = np.float16
+FEATURE_DTYPE = "float16"  # a numpy dtype name: numpy is imported where arrays are made
 
 
 @dataclass(frozen=True)
@@ -142,6 +140,8 @@ def encode_row(row: dict) -> tuple[str, bytes]:
     between processes as data."""
     if ARRAY_FIELD not in row:
         return json.dumps(row, ensure_ascii=False), b""
+    import numpy as np
+
     buffer = io.BytesIO()
     np.save(buffer, row[ARRAY_FIELD], allow_pickle=False)
     return json.dumps(
@@ -152,6 +152,8 @@ def encode_row(row: dict) -> tuple[str, bytes]:
 def decode_row(text: str, array: bytes) -> dict:
     row = json.loads(text)
     if array:
+        import numpy as np
+
         row[ARRAY_FIELD] = np.load(io.BytesIO(array), allow_pickle=False)
     return row
 
