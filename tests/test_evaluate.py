@@ -49,3 +49,23 @@ def test_an_item_that_cannot_be_read_is_counted_and_exits_1(tmp_path, data_dir, 
     missing = "no-such-photo.jpg" if model == "sign-digits" else "gone.wav"
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("seqrec:")]
     assert len(lines) == 1 and missing in lines[0], lines
+
+
+def test_a_run_stopped_part_way_keeps_the_rows_it_scored(tmp_path, data_dir):
+    from seqrec.pipelines.batch.evaluate import evaluate
+
+    manifest = tmp_path / "m.jsonl"
+    rows = [
+        {"audio_filepath": str(data_dir / "3_jackson_0.wav"), "text": "three"},
+        {"audio_filepath": str(tmp_path / "gone.wav"), "text": "one"},
+        {"audio_filepath": str(data_dir / "7_theo_1.wav"), "text": "seven"},
+    ]
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    def stop(path, reason):  # as a Ctrl-C at the second item would
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate("digits-commands", manifest, tmp_path / "eval", on_error=stop)
+    written = [json.loads(line) for line in (tmp_path / "eval" / "results.jsonl").read_text().splitlines()]
+    assert [row.get("text", row.get("error")) for row in written] == ["three", "no such file"]

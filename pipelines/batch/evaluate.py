@@ -39,24 +39,26 @@ def evaluate(
     ``on_error(path, reason)`` hears of each failed item.
     """
     modality = read_bundle_config(model).get("modality")
-    try:
-        if modality == "hands":
-            metrics, results, images = _score_hands(model, manifest, out_dir, device)
-        else:
-            metrics, results = _score_speech(model, manifest, device, decode)
-            images = {}
-    except MediaMismatchError as error:  # e.g. audio rows for a hands model: say which model
-        raise MediaMismatchError(f"{error}; {model} is a {modality} model") from None
-    metrics |= {"model": str(model), "manifest": str(manifest)}
-    for result in results:
+    rows = _ResultRows(out_dir)
+
+    def emit(result: dict) -> None:
+        rows.write(result)
         if "error" in result and on_error is not None:
             on_error(result["path"], result["error"])
+
+    try:
+        if modality == "hands":
+            metrics, images = _score_hands(model, manifest, out_dir, device, emit)
+        else:
+            metrics, images = _score_speech(model, manifest, device, decode, emit), {}
+    except MediaMismatchError as error:  # e.g. audio rows for a hands model: say which model
+        raise MediaMismatchError(f"{error}; {model} is a {modality} model") from None
+    finally:
+        rows.close()
+    metrics |= {"model": str(model), "manifest": str(manifest)}
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        with (out / "results.jsonl").open("w", encoding="utf-8") as rows:
-            for result in results:
-                rows.write(json.dumps(result, ensure_ascii=False) + "\n")
         for head, (confusion, labels, title) in images.items():
             png = confusion_png(confusion, labels, out / f"confusion-{head}.png", title)
             metrics.setdefault("confusion_png", {})[head] = str(png)
@@ -64,7 +66,29 @@ def evaluate(
     return metrics
 
 
-def _score_speech(model, manifest, device, decode) -> tuple[dict, list[dict]]:
+class _ResultRows:
+    """``results.jsonl`` written an item at a time as items are scored (the file is made with the
+    first), so a run stopped part way keeps every row it scored; nothing without an ``out_dir``."""
+
+    def __init__(self, out_dir: str | os.PathLike | None):
+        self.path = None if out_dir is None else Path(out_dir) / "results.jsonl"
+        self.file = None
+
+    def write(self, result: dict) -> None:
+        if self.path is None:
+            return
+        if self.file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = self.path.open("w", encoding="utf-8")
+        self.file.write(json.dumps(result, ensure_ascii=False) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def _score_speech(model, manifest, device, decode, emit: Callable[[dict], None]) -> dict:
     """For a closed-vocabulary model the reference keeps only its words: a row about other words
     should come out empty, and ``false_accept_rate`` is the share of such rows that did not.
     Rows with reference ``words`` (each with ``start``) also give ``word_start_error``: the mean
@@ -86,6 +110,7 @@ def _score_speech(model, manifest, device, decode) -> tuple[dict, list[dict]]:
         results.append(
             {**result, "reference": keep_vocabulary(reference, vocabulary) if vocabulary else reference}
         )
+        emit(results[-1])
     seconds = time.perf_counter() - started
     scored = [(row, r) for row, r in zip(rows, results, strict=False) if "error" not in r]
     rates = closed_vocabulary_rates([r["reference"] for _, r in scored], [r["text"] for _, r in scored])
@@ -102,10 +127,10 @@ def _score_speech(model, manifest, device, decode) -> tuple[dict, list[dict]]:
     timed = [(row["words"], r["words"]) for row, r in scored if row.get("words")]
     if timed:
         metrics.update(word_start_error(timed))
-    return metrics, results
+    return metrics
 
 
-def _score_hands(model, manifest, out_dir, device) -> tuple[dict, list[dict], dict]:
+def _score_hands(model, manifest, out_dir, device, emit: Callable[[dict], None]) -> tuple[dict, dict]:
     """A photo where no hand is found counts as an error of every head. Landmarks found in photos
     and videos are cached under ``out_dir`` (or ``runs/landmark-cache``)."""
     from seqrec.pipelines.hands.data import dataset_rows, load_hand_sequences
@@ -153,4 +178,6 @@ def _score_hands(model, manifest, out_dir, device) -> tuple[dict, list[dict], di
         for head in gesture_model.classifier_heads
         if head.name in metrics.get("confusion", {})
     }
-    return metrics, results, images
+    for result in results:
+        emit(result)
+    return metrics, images
