@@ -1,4 +1,4 @@
-"""The shared bidirectional-LSTM encoder: one class for speech features and hand landmarks."""
+"""The shared bidirectional recurrent encoder: one class for speech features and hand landmarks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+# ``nn.RNN`` keeps its default tanh nonlinearity.
+RECURRENT_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,7 @@ class EncoderDims:
     n_layers: int = 3
     stack: int = 3  # input frames concatenated per LSTM step: `stack`× fewer steps
     dropout: float = 0.1
+    cell: str = "lstm"  # a key of RECURRENT_CELLS; dims saved before it existed load as "lstm"
 
     @property
     def n_output(self) -> int:
@@ -25,7 +29,8 @@ class EncoderDims:
 
 
 class BiLSTMEncoder(nn.Module):
-    """Frame stacking, an input projection, then a bidirectional LSTM over packed sequences.
+    """Frame stacking, an input projection, then a bidirectional recurrence (``dims.cell``: LSTM by
+    default, GRU or tanh RNN) over packed sequences.
 
     Packing means padding never reaches the backward direction: a padded batch gives each item
     exactly the output it gets alone.
@@ -33,9 +38,12 @@ class BiLSTMEncoder(nn.Module):
 
     def __init__(self, dims: EncoderDims):
         super().__init__()
+        if dims.cell not in RECURRENT_CELLS:
+            raise ValueError(f"cell must be one of {sorted(RECURRENT_CELLS)}, not {dims.cell!r}")
         self.dims = dims
         self.projection = nn.Sequential(nn.Linear(dims.n_input * dims.stack, dims.n_hidden), nn.GELU())
-        self.lstm = nn.LSTM(
+        # Named `lstm` whatever the cell: the weights files of every bundle use `encoder.lstm.*`.
+        self.lstm = RECURRENT_CELLS[dims.cell](
             dims.n_hidden,
             dims.n_hidden,
             num_layers=dims.n_layers,

@@ -8,6 +8,7 @@ import torch
 from safetensors.torch import load_file
 
 from seqrec.models import DecodeOptions, load_bundle
+from seqrec.pipelines import Transcriber
 from seqrec.pipelines.batch.evaluate import evaluate
 from seqrec.pipelines.cli import main
 from seqrec.pipelines.recipes import load_recipe
@@ -79,6 +80,22 @@ def test_cli_train_and_evaluate(tmp_path, capsys):
     best = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["evaluate", "--model", best, str(MANIFEST), "--out", str(tmp_path / "eval")]) == 0
     assert "wer" in json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_each_recurrent_cell_trains_and_its_bundle_transcribes(tmp_path, capsys, cell):
+    assert main(["train", str(_recipe(tmp_path, epochs=1)), "--set", f"model.cell={cell}"]) == 0
+    best = capsys.readouterr().out.strip().splitlines()[-1]
+    bundle = load_bundle(best)
+    assert bundle.config["dims"]["encoder"]["cell"] == cell
+    assert type(bundle.model.encoder.lstm).__name__ == cell.upper()
+    [record] = Transcriber(best).transcribe_paths([str(MANIFEST.parent / "3_jackson_0.wav")])
+    assert isinstance(record["text"], str)
+
+
+def test_cli_train_rejects_an_unknown_cell(tmp_path, capsys):
+    assert main(["train", str(_recipe(tmp_path)), "--set", "model.cell=lstmm"]) == 2
+    assert "cell must be one of lstm, gru, rnn" in capsys.readouterr().err
 
 
 def test_cli_train_rejects_a_bad_override(tmp_path, capsys):

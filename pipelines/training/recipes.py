@@ -30,16 +30,23 @@ def check_fraction(section: object, *keys: str, below_one: bool = False) -> None
             raise ValueError(f"{key} must be in [0, {'1)' if below_one else '1]'}, not {value!r}")
 
 
+# The encoder's RECURRENT_CELLS, named here too: recipes load without importing torch.
+MODEL_CELLS = ("lstm", "gru", "rnn")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     n_hidden: int = 192
     n_layers: int = 2
     stack: int = 3
     dropout: float = 0.2
+    cell: str = "lstm"  # the encoder's recurrent cell: lstm, gru or rnn (tanh)
 
     def __post_init__(self):
         check_at_least(self, 1, "n_hidden", "n_layers", "stack")
         check_fraction(self, "dropout", below_one=True)
+        if self.cell not in MODEL_CELLS:
+            raise ValueError(f"cell must be one of {', '.join(MODEL_CELLS)}, not {self.cell!r}")
 
 
 @dataclass(frozen=True)
