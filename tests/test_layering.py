@@ -191,3 +191,11 @@ def test_light_commands_start_without_torch(argv):
     assert not {"torch", "librosa", "cv2", "mediapipe"} & loaded
     if "--version" in argv:  # nothing numeric at all: it prints a version
         assert "numpy" not in loaded
+
+
+def test_transcribing_loads_neither_librosa_nor_scipy_signal():
+    """The features are numpy (librosa is their reference in tests, and prepares training data):
+    librosa, scipy.signal and numba cost a transcription 0.9 s of start-up."""
+    transcribe = "from seqrec.pipelines.cli import main\nmain(['transcribe', 'tests/data/3_jackson_0.wav'])"
+    code = f"import os\nos.chdir({str(ROOT)!r})\n{transcribe}"
+    assert not {"librosa", "scipy.signal", "numba"} & _modules_after(code)

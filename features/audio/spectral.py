@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -167,20 +168,53 @@ def _blas_controller():
 @functools.lru_cache(maxsize=8)
 def _analysis(config: SpectralConfig) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """n_fft, the Hann window padded to it, the mel filterbank [n_fft/2+1, n_mels] and the
-    orthonormal DCT-II [n_mels, n_mfcc], as librosa builds them."""
-    import librosa  # lazy: training from precomputed features needs only torch
+    orthonormal DCT-II [n_mels, n_mfcc], as librosa builds them (tests hold them equal), in numpy:
+    recognising speech imports neither librosa nor scipy.signal (with numba, 0.9 s of start-up)."""
     import scipy.fft
-    import scipy.signal
 
     n_fft = 1 << (config.win_length - 1).bit_length()
-    window = librosa.util.pad_center(
-        scipy.signal.get_window("hann", config.win_length, fftbins=True), size=n_fft
-    )
-    mel_basis = librosa.filters.mel(
-        sr=config.sample_rate, n_fft=n_fft, n_mels=config.n_mels, fmin=config.fmin, fmax=config.fmax
-    )
+    # scipy's get_window("hann", fftbins=True): the periodic window, centred in n_fft as librosa pads.
+    hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(config.win_length) / config.win_length)
+    window = np.zeros(n_fft)
+    start = (n_fft - config.win_length) // 2
+    window[start : start + config.win_length] = hann
+    mel_basis = mel_filterbank(config.sample_rate, n_fft, config.n_mels, config.fmin, config.fmax)
     dct = scipy.fft.dct(np.eye(config.n_mels), type=2, norm="ortho", axis=0)[: config.n_mfcc].T
     return n_fft, window.astype(np.float32), mel_basis.T.astype(np.float32), dct.astype(np.float32)
+
+
+def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> np.ndarray:
+    """librosa.filters.mel's default filterbank [n_mels, n_fft/2+1]: triangles on the Slaney mel
+    scale (linear below 1 kHz, logarithmic above), each scaled to unit area (norm="slaney")."""
+    fmax = sample_rate / 2 if fmax is None else fmax
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    bins = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    ramps = np.subtract.outer(edges, bins)
+    widths = np.diff(edges)
+    weights = np.zeros((n_mels, len(bins)), dtype=np.float32)  # float32 as librosa's, step by step
+    for i in range(n_mels):
+        weights[i] = np.maximum(0, np.minimum(-ramps[i] / widths[i], ramps[i + 2] / widths[i + 1]))
+    weights *= (2.0 / (edges[2 : n_mels + 2] - edges[:n_mels]))[:, np.newaxis]
+    return weights
+
+
+# The Slaney mel scale (librosa's default, htk=False): 3 mels per 200 Hz up to 1 kHz, then log.
+_MEL_STEP_HZ, _LOG_FROM_HZ, _LOG_STEP = 200.0 / 3, 1000.0, np.log(6.4) / 27.0
+
+
+def _hz_to_mel(hz):
+    hz = np.asanyarray(hz, dtype=np.float64)
+    mels = hz / _MEL_STEP_HZ
+    log_from = _LOG_FROM_HZ / _MEL_STEP_HZ
+    above = hz >= _LOG_FROM_HZ
+    return np.where(above, log_from + np.log(np.maximum(hz, _LOG_FROM_HZ) / _LOG_FROM_HZ) / _LOG_STEP, mels)
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    hz = _MEL_STEP_HZ * mels
+    log_from = _LOG_FROM_HZ / _MEL_STEP_HZ
+    above = mels >= log_from
+    return np.where(above, _LOG_FROM_HZ * np.exp(_LOG_STEP * (mels - log_from)), hz)
 
 
 def _delta(base: np.ndarray, order: int) -> np.ndarray:
@@ -206,13 +240,22 @@ def _delta(base: np.ndarray, order: int) -> np.ndarray:
 def _delta_filters(width: int, order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Savitzky-Golay weights of the ``order``-th derivative over ``width`` frames: at the centre,
     and at each of the first and last width/2 positions of the window (scipy's "interp" edges)."""
-    import scipy.signal
-
     half = width // 2
 
     def weights(position: int) -> np.ndarray:
-        return scipy.signal.savgol_coeffs(width, order, deriv=order, pos=position, use="dot")
+        return savgol_weights(width, order, deriv=order, position=position)
 
     head = np.stack([weights(i) for i in range(half)])
     tail = np.stack([weights(width - half + i) for i in range(half)])
     return weights(half), head, tail
+
+
+def savgol_weights(width: int, order: int, deriv: int, position: int) -> np.ndarray:
+    """scipy.signal.savgol_coeffs(width, order, deriv, pos=position, use="dot"): the weights that,
+    dotted with ``width`` samples, give the ``deriv``-th derivative at ``position`` of the
+    least-squares polynomial of degree ``order`` through them."""
+    x = np.arange(-position, width - position, dtype=np.float64)
+    powers = x ** np.arange(order + 1).reshape(-1, 1)
+    target = np.zeros(order + 1)
+    target[deriv] = math.factorial(deriv)
+    return np.linalg.lstsq(powers, target, rcond=None)[0]
