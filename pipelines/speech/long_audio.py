@@ -114,9 +114,11 @@ def transcribe_live(
     score and words. Raises ``InputError`` for a file that cannot be read.
     """
     # The first utterance would otherwise pay for lazy imports and first-call set-up: pay it before
-    # the stream starts, on half a second of faint noise.
+    # the stream starts, on half a second of faint noise. The speech check would turn that noise
+    # away before the model, so the warm-up starts after it.
     faint = np.random.default_rng(0).standard_normal(sample_rate // 2).astype(np.float32) * 1e-3
-    recognize.run_batch([_sample(path, faint, sample_rate)])
+    warm_up = recognize["features":] if "features" in dict(recognize.steps) else recognize
+    warm_up.run_batch([_sample(path, faint, sample_rate)])
     segmenter = StreamingSegmenter(sample_rate, vad)
     utterances = segmenter.segments(source.blocks(sample_rate, LIVE_BLOCK_SECONDS))
     for utterance, sample in recognize_utterances(recognize, utterances, sample_rate, path, batch_size=1):
