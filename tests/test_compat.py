@@ -63,7 +63,11 @@ def test_an_old_checkpoint_resumes_to_the_weights_of_a_straight_run(tmp_path):
     resumed = train(resumed_recipe, log=lines.append)
     assert any("resuming" in str(line) and "step 2" in str(line) for line in lines)
     a, b = load_file(straight / "model.safetensors"), load_file(resumed / "model.safetensors")
-    assert all(torch.equal(a[name], b[name]) for name in a)
+    # Its first two steps saw the features of its day: the FFT is numpy's now (the light runtime has
+    # no scipy), within 3e-5 of before, so the weights agree to float noise rather than bit for bit
+    # (the exact resume of today's checkpoints is test_training's).
+    assert all(torch.allclose(a[name], b[name], atol=1e-4) for name in a)
+    assert max((a[name] - b[name]).abs().max() for name in a) < 1e-4
 
 
 def test_a_bundle_trained_today_says_format_2(tmp_path):

@@ -101,12 +101,10 @@ def spectral_features_batch(audios: list[np.ndarray], config: SpectralConfig) ->
 
 def _features(audio: np.ndarray, config: SpectralConfig) -> np.ndarray:
     """[..., n_samples] -> [..., n_frames, dim]: any leading axes are utterances of equal length."""
-    import scipy.fft  # lazy, as librosa is in _analysis
-
     n_fft, window, mel_basis, dct = _analysis(config)
     padded = np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(n_fft // 2, n_fft // 2)])
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[..., :: config.hop_length, :]
-    spectrum = scipy.fft.rfft(frames * window, axis=-1)
+    spectrum = np.fft.rfft(frames * window.astype(np.float64), axis=-1).astype(np.complex64)
     power = spectrum.real**2 + spectrum.imag**2
     log_mel = 10.0 * np.log10(np.maximum(power @ mel_basis, 1e-10))  # power_to_db, ref 1, no top_db
     base = log_mel @ dct if config.kind == "mfcc" else log_mel
@@ -169,9 +167,7 @@ def _blas_controller():
 def _analysis(config: SpectralConfig) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """n_fft, the Hann window padded to it, the mel filterbank [n_fft/2+1, n_mels] and the
     orthonormal DCT-II [n_mels, n_mfcc], as librosa builds them (tests hold them equal), in numpy:
-    recognising speech imports neither librosa nor scipy.signal (with numba, 0.9 s of start-up)."""
-    import scipy.fft
-
+    recognising speech imports neither librosa nor scipy (with numba, 0.9 s of start-up)."""
     n_fft = 1 << (config.win_length - 1).bit_length()
     # scipy's get_window("hann", fftbins=True): the periodic window, centred in n_fft as librosa pads.
     hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(config.win_length) / config.win_length)
@@ -179,8 +175,16 @@ def _analysis(config: SpectralConfig) -> tuple[int, np.ndarray, np.ndarray, np.n
     start = (n_fft - config.win_length) // 2
     window[start : start + config.win_length] = hann
     mel_basis = mel_filterbank(config.sample_rate, n_fft, config.n_mels, config.fmin, config.fmax)
-    dct = scipy.fft.dct(np.eye(config.n_mels), type=2, norm="ortho", axis=0)[: config.n_mfcc].T
+    dct = _dct_matrix(config.n_mels)[: config.n_mfcc].T
     return n_fft, window.astype(np.float32), mel_basis.T.astype(np.float32), dct.astype(np.float32)
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    """The orthonormal DCT-II as a matrix [n, n] (row k: frequency k), scipy's ``dct(norm="ortho")``."""
+    k = np.arange(n)[:, None]
+    matrix = np.cos(np.pi * k * (2 * np.arange(n)[None, :] + 1) / (2 * n)) * np.sqrt(2.0 / n)
+    matrix[0] /= np.sqrt(2.0)
+    return matrix
 
 
 def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> np.ndarray:
