@@ -22,7 +22,7 @@ from pathlib import Path
 from seqrec.models import DecodeOptions, load_bundle
 from seqrec.pipelines.core.manifest import read_manifest
 from seqrec.pipelines.core.metrics import closed_vocabulary_rates
-from seqrec.pipelines.speech.data import keep_vocabulary
+from seqrec.pipelines.speech.scoring import keep_vocabulary
 from seqrec.pipelines.speech.stages import speech_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent

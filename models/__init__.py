@@ -1,4 +1,5 @@
-"""torch modules and what makes them usable: encoder, heads, tokenizer, CTC decoding, bundles.
+"""The networks and what makes them usable: torch modules (encoder, heads), their ONNX graphs and
+the runtimes that run either, tokenizer, CTC decoding, bundles.
 
 The names below load on first use, so reading a bundle's config does not import torch.
 """
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from seqrec.models.encoder import EncoderDims as EncoderDims
     from seqrec.models.heads import ClassifierHead as ClassifierHead
     from seqrec.models.heads import CTCHead as CTCHead
+    from seqrec.models.inference import RUNTIMES as RUNTIMES
+    from seqrec.models.inference import InferenceModel as InferenceModel
+    from seqrec.models.inference import load_model as load_model
     from seqrec.models.lexicon_decoding import DecodeOptions as DecodeOptions
     from seqrec.models.lexicon_decoding import LexiconBeamDecoder as LexiconBeamDecoder
     from seqrec.models.lexicon_decoding import lexicon_words as lexicon_words
@@ -54,6 +58,9 @@ _LAZY = {
     "EncoderDims": "seqrec.models.encoder",
     "CTCHead": "seqrec.models.heads",
     "ClassifierHead": "seqrec.models.heads",
+    "RUNTIMES": "seqrec.models.inference",
+    "InferenceModel": "seqrec.models.inference",
+    "load_model": "seqrec.models.inference",
     "DecodeOptions": "seqrec.models.lexicon_decoding",
     "LexiconBeamDecoder": "seqrec.models.lexicon_decoding",
     "lexicon_words": "seqrec.models.lexicon_decoding",
@@ -77,6 +84,7 @@ def __getattr__(name: str):
 __all__ = [
     "DEFAULT_SPEECH_MODEL",
     "FORMAT_VERSION",
+    "RUNTIMES",
     "BiLSTMEncoder",
     "BundleError",
     "CTCHead",
@@ -85,6 +93,7 @@ __all__ = [
     "DecodeOptions",
     "EncoderDims",
     "HeadDims",
+    "InferenceModel",
     "LexiconBeamDecoder",
     "ModelBundle",
     "ModelDims",
@@ -95,6 +104,7 @@ __all__ = [
     "greedy_decode",
     "lexicon_words",
     "load_bundle",
+    "load_model",
     "normalize_text",
     "read_bundle_config",
     "resolve_bundle",

@@ -31,11 +31,12 @@ import build_digits_commands  # this script's folder is on sys.path when it runs
 import numpy as np
 
 from seqrec.models import DecodeOptions, copy_bundle, load_bundle, read_bundle_config
+from seqrec.models.onnx_export import export_bundle
 from seqrec.pipelines.core.manifest import read_manifest, write_manifests
 from seqrec.pipelines.core.metrics import closed_vocabulary_rates
 from seqrec.pipelines.recipes import load_recipe
 from seqrec.pipelines.speech.corpora import join_clips, load_speech_corpora, noise_rows
-from seqrec.pipelines.speech.data import keep_vocabulary
+from seqrec.pipelines.speech.scoring import keep_vocabulary
 from seqrec.pipelines.speech.stages import CTCRecognize, speech_pipeline
 from seqrec.pipelines.speech.training import train
 
@@ -236,6 +237,7 @@ def main() -> int:
     # The bundle speaks for the recipe file (a run may have been started from a copy of it).
     config["name"], config["description"] = recipe.name, recipe.description
     copy_bundle(best, TARGET, config)
+    export_bundle(TARGET, TARGET)  # the ONNX graph the light runtime runs ships with the weights
     (TARGET / "README.md").write_text(model_card(config))
     print(f"packaged {TARGET.relative_to(ROOT)}")
     return 0

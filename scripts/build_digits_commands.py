@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from seqrec.models import DecodeOptions, copy_bundle, read_bundle_config
+from seqrec.models.onnx_export import export_bundle
 from seqrec.pipelines.batch.evaluate import evaluate
 from seqrec.pipelines.core.manifest import write_manifests
 from seqrec.pipelines.recipes import load_recipe
@@ -93,6 +94,7 @@ def main() -> int:
     # The bundle speaks for the recipe file (a run may have been started from a copy of it).
     config["name"], config["description"] = recipe.name, recipe.description
     copy_bundle(best, TARGET, config)
+    export_bundle(TARGET, TARGET)  # the ONNX graph the light runtime runs ships with the weights
     print(f"packaged {TARGET.relative_to(ROOT)}")
     return 0
 

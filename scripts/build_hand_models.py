@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from seqrec.models import copy_bundle, read_bundle_config
+from seqrec.models.onnx_export import export_bundle
 from seqrec.pipelines.core.manifest import write_manifest
 from seqrec.pipelines.hands.composition import compose_set
 from seqrec.pipelines.hands.corpora import digit_photo_rows, kinivi_sets
@@ -106,6 +107,7 @@ def main() -> int:
         config = read_bundle_config(best)
         config["metrics"].update(metrics)
         target = copy_bundle(best, ROOT / "models" / "pretrained" / name, config)
+        export_bundle(target, target)  # the ONNX graph the light runtime runs ships with the weights
         (target / "README.md").write_text(model_card(config))
     return 0
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from seqrec.features import LandmarkAugmentConfig, LandmarkFeatures, augment_landmarks, hold_pose
-from seqrec.models import EncoderDims, HeadDims, ModelDims, SequenceModel
+from seqrec.models import EncoderDims, HeadDims, ModelDims, SequenceModel, load_bundle
 from seqrec.pipelines.hands import NO_LABEL
 from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence
 from seqrec.pipelines.hands.data import HandSequence, load_hand_sequences, write_landmark_dataset
@@ -286,7 +286,7 @@ def test_hands_training_resumes_to_the_same_weights(tmp_path, tiny_dataset, layo
         },
     )
     whole = train_hands(recipe, log=lambda *_: None)
-    whole_weights = {k: v.clone() for k, v in GestureModel(whole).bundle.model.state_dict().items()}
+    whole_weights = {k: v.clone() for k, v in load_bundle(whole).model.state_dict().items()}
     (tmp_path / "split").mkdir()
     split = tiny_recipe(tmp_path / "split", tiny_dataset, train=recipe.to_dict()["train"])
     train_hands(split, max_steps=3, log=lambda *_: None)
@@ -295,7 +295,7 @@ def test_hands_training_resumes_to_the_same_weights(tmp_path, tiny_dataset, layo
         checkpoint = torch.load(path, weights_only=True)
         checkpoint["state"]["best_error"] = checkpoint["state"].pop("best_score")
         torch.save(checkpoint, path)
-    resumed = GestureModel(train_hands(split, log=lambda *_: None)).bundle.model.state_dict()
+    resumed = load_bundle(train_hands(split, log=lambda *_: None)).model.state_dict()
     for name, value in whole_weights.items():
         torch.testing.assert_close(resumed[name], value, msg=name)
 

@@ -193,9 +193,26 @@ def test_light_commands_start_without_torch(argv):
         assert "numpy" not in loaded
 
 
-def test_transcribing_loads_neither_librosa_nor_scipy_signal():
-    """The features are numpy (librosa is their reference in tests, and prepares training data):
-    librosa, scipy.signal and numba cost a transcription 0.9 s of start-up."""
-    transcribe = "from seqrec.pipelines.cli import main\nmain(['transcribe', 'tests/data/3_jackson_0.wav'])"
-    code = f"import os\nos.chdir({str(ROOT)!r})\n{transcribe}"
-    assert not {"librosa", "scipy.signal", "numba"} & _modules_after(code)
+HEAVY = {"torch", "librosa", "scipy", "numba"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["transcribe", "tests/data/3_jackson_0.wav"],
+        ["gestures", PHOTO, "--model", "sign-digits"],
+        ["batch", "transcribe", "--input", "tests/data/samples", "--output", "{tmp}/rows.jsonl", "--quiet"],
+        ["evaluate", "tests/data/samples/manifest.jsonl"],
+    ],
+)
+def test_recognising_loads_neither_torch_nor_librosa_nor_scipy(argv, tmp_path):
+    """The ONNX runtime and numpy features: a light install (``pip install seqrec``) recognises
+    without torch, librosa, scipy or numba, which cost a transcription 2 s of start-up."""
+    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    code = f"import os\nos.chdir({str(ROOT)!r})\nfrom seqrec.pipelines.cli import main\nmain({argv!r})"
+    assert not {m.split(".")[0] for m in _modules_after(code)} & HEAVY
+
+
+def test_the_torch_runtime_is_still_there_on_request():
+    code = "from seqrec.pipelines import Transcriber\nTranscriber(runtime='torch')"
+    assert "torch" in _modules_after(code)

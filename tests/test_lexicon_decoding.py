@@ -76,7 +76,7 @@ def test_a_bundle_asking_for_beam_search_decodes_greedily_without_flashlight(mon
 
     import torch
 
-    from seqrec.models import EncoderDims, HeadDims, ModelBundle, ModelDims, SequenceModel
+    from seqrec.models import EncoderDims, HeadDims, InferenceModel, ModelDims, SequenceModel
     from seqrec.pipelines.speech.stages import CTCRecognize
 
     model = SequenceModel(
@@ -88,7 +88,7 @@ def test_a_bundle_asking_for_beam_search_decodes_greedily_without_flashlight(mon
         "vocabulary": VOCABULARY,
         "decode": {"method": "beam"},
     }
-    bundle = ModelBundle(path=None, config=config, model=model.eval(), tokenizer=TOKENIZER)
+    bundle = InferenceModel.from_torch(None, config, model.eval(), TOKENIZER)
     monkeypatch.setitem(sys.modules, "flashlight.lib.text", None)  # as if the [lm] extra were not installed
     with pytest.warns(UserWarning, match="decoding greedily instead"):
         recognize = CTCRecognize(bundle)

@@ -177,7 +177,7 @@ def test_fine_tuning_refuses_a_bundle_with_other_dims(tmp_path):
 
 
 def test_a_filler_stands_for_each_run_of_other_words(tmp_path):
-    from seqrec.pipelines.speech.data import keep_vocabulary
+    from seqrec.pipelines.speech.scoring import keep_vocabulary
 
     vocabulary = ("three", "go")
     assert keep_vocabulary("bed three cat dog go", vocabulary) == "three go"

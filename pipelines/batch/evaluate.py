@@ -30,6 +30,7 @@ def evaluate(
     device: str | None = None,
     decode: DecodeOptions | None = None,
     on_error: Callable[[str, str], None] | None = None,
+    runtime: str | None = None,
 ) -> dict:
     """Run ``model`` over every row of ``manifest`` and score it against the rows' references:
     WER and CER for speech (``text``), accuracy per classifier head and CER of a CTC head for
@@ -48,9 +49,9 @@ def evaluate(
 
     try:
         if modality == "hands":
-            metrics, images = _score_hands(model, manifest, out_dir, device, emit)
+            metrics, images = _score_hands(model, manifest, out_dir, device, runtime, emit)
         else:
-            metrics, images = _score_speech(model, manifest, device, decode, emit), {}
+            metrics, images = _score_speech(model, manifest, device, runtime, decode, emit), {}
     except MediaMismatchError as error:  # e.g. audio rows for a hands model: say which model
         raise MediaMismatchError(f"{error}; {model} is a {modality} model") from None
     finally:
@@ -88,19 +89,18 @@ class _ResultRows:
             self.file.close()
 
 
-def _score_speech(model, manifest, device, decode, emit: Callable[[dict], None]) -> dict:
+def _score_speech(model, manifest, device, runtime, decode, emit: Callable[[dict], None]) -> dict:
     """For a closed-vocabulary model the reference keeps only its words: a row about other words
     should come out empty, and ``false_accept_rate`` is the share of such rows that did not.
     Rows with reference ``words`` (each with ``start``) also give ``word_start_error``: the mean
     |start - true start| over correctly recognised words, in seconds."""
-    from seqrec.pipelines.speech.data import keep_vocabulary
-    from seqrec.pipelines.speech.scoring import word_start_error
+    from seqrec.pipelines.speech.scoring import keep_vocabulary, word_start_error
     from seqrec.pipelines.speech.transcriber import Transcriber
 
     rows = list(read_manifest(manifest, media=("audio_filepath",), required=("text",)))
     if not rows:
         raise ConfigError(f"{manifest}: no rows in this manifest: nothing to score")
-    transcriber = Transcriber(model, device, decode=decode)
+    transcriber = Transcriber(model, device, decode=decode, runtime=runtime)
     vocabulary = tuple(transcriber.bundle.config.get("vocabulary") or ())
     started = time.perf_counter()
     results = []
@@ -130,7 +130,9 @@ def _score_speech(model, manifest, device, decode, emit: Callable[[dict], None])
     return metrics
 
 
-def _score_hands(model, manifest, out_dir, device, emit: Callable[[dict], None]) -> tuple[dict, dict]:
+def _score_hands(
+    model, manifest, out_dir, device, runtime, emit: Callable[[dict], None]
+) -> tuple[dict, dict]:
     """A photo where no hand is found counts as an error of every head. Landmarks found in photos
     and videos are cached under ``out_dir`` (or ``runs/landmark-cache``)."""
     from seqrec.pipelines.hands.data import dataset_rows, load_hand_sequences
@@ -140,7 +142,7 @@ def _score_hands(model, manifest, out_dir, device, emit: Callable[[dict], None])
     rows = dataset_rows(manifest)[1]
     if not rows:
         raise ConfigError(f"{manifest}: no rows in this manifest: nothing to score")
-    gesture_model = GestureModel(model, device)
+    gesture_model = GestureModel(model, device, runtime=runtime)
     cache = Path(out_dir) / "landmarks" if out_dir else Path("runs") / "landmark-cache"
     sequences = load_hand_sequences([manifest], cache, log=lambda *_: None)
     predictions = gesture_model.classify(sequences)

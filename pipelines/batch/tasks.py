@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ class TaskOptions:
     device: str | None = None
     batch_size: int = 32
     features: dict | None = None
+    runtime: str | None = None  # "onnx", "torch", or None for the model loader's choice
+    threads: int | None = None  # per worker: set by the runner
 
 
 ItemsFunction = Callable[[list[BatchItem]], list[dict]]
@@ -101,15 +104,15 @@ class TaskRunner:
     """
 
     def __init__(self, task: BatchTask, options: TaskOptions):
-        import torch
         from threadpoolctl import threadpool_limits
 
-        # Workers are the parallelism: each keeps to one thread (BLAS, OpenMP, torch). Measured on
-        # 2 busy cores, one worker with 2 torch threads ran 5 items/s, with 1 thread 340: threads
-        # that spin-wait for each other lose to whatever else runs on the machine.
+        # Workers are the parallelism: each keeps to one thread (BLAS, OpenMP, torch, onnxruntime).
+        # Measured on 2 busy cores, one worker with 2 torch threads ran 5 items/s, with 1 thread 340:
+        # threads that spin-wait for each other lose to whatever else runs on the machine.
+        self.run_items = task.load(dataclasses.replace(options, threads=THREADS_PER_WORKER))
+        if "torch" in sys.modules:  # the torch runtime, or a task that trains: only then
+            sys.modules["torch"].set_num_threads(THREADS_PER_WORKER)
         self._limits = threadpool_limits(THREADS_PER_WORKER)
-        torch.set_num_threads(THREADS_PER_WORKER)
-        self.run_items = task.load(options)
 
     def __call__(self, items: list[BatchItem]) -> list[dict]:
         started = time.perf_counter()
@@ -195,7 +198,7 @@ def word_error_metrics(rows: list[dict], options: TaskOptions) -> dict:
     outside the vocabulary) counts towards ``false_accept_rate`` instead.
     """
     from seqrec.pipelines.core.metrics import closed_vocabulary_rates
-    from seqrec.pipelines.speech.data import keep_vocabulary
+    from seqrec.pipelines.speech.scoring import keep_vocabulary
 
     vocabulary = tuple(read_bundle_config(options.model).get("vocabulary") or ())
     pairs = []
@@ -213,7 +216,13 @@ def load_transcriber(options: TaskOptions) -> ItemsFunction:
     """The speech model, once: items -> ``text``, ``score``, ``duration``, ``words``."""
     from seqrec.pipelines.speech.transcriber import Transcriber
 
-    transcriber = Transcriber(options.model, options.device, batch_size=options.batch_size)
+    transcriber = Transcriber(
+        options.model,
+        options.device,
+        batch_size=options.batch_size,
+        runtime=options.runtime,
+        threads=options.threads,
+    )
 
     def transcribe_items(items: list[BatchItem]) -> list[dict]:
         records = transcriber.transcribe_paths(item.path for item in items)
@@ -310,7 +319,9 @@ def load_gesture_recognizer(options: TaskOptions) -> ItemsFunction:
     parquet sequence) -> one ``label`` and ``score`` for the whole sequence, or ``text``."""
     from seqrec.pipelines.hands.recognizer import GestureRecognizer
 
-    recognizer = GestureRecognizer(options.model, options.device)
+    recognizer = GestureRecognizer(
+        options.model, options.device, runtime=options.runtime, threads=options.threads
+    )
 
     def recognize_items(items: list[BatchItem]) -> list[dict]:
         records = (

@@ -32,8 +32,11 @@ from seqrec.pipelines.cli.errors import (
     internal_error_line,
     report,
     report_text,
+    require_torch,
 )
+from seqrec.pipelines.cli.export import add_export_parser
 from seqrec.pipelines.cli.gestures import add_gestures_parser
+from seqrec.pipelines.cli.options import add_runtime_options
 from seqrec.pipelines.cli.record import add_record_parser
 from seqrec.pipelines.core.errors import ConfigError, report_line
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
@@ -78,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_batch_parser,
         add_gestures_parser,
         add_record_parser,
+        add_export_parser,
     ):
         add_parser(commands)
     for command in commands.choices.values():  # also after the command: `seqrec transcribe --debug x.wav`
@@ -110,7 +114,7 @@ def _add_transcribe_parser(commands) -> None:
         help="txt, srt, vtt: a folder of files, one per input, mirroring the input paths; "
         "json, jsonl: the file to write instead of standard output",
     )
-    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    add_runtime_options(p)
     p.add_argument("--batch-size", type=int, default=32, help="inputs run through the model together")
     _add_decode_options(p)
     live = p.add_argument_group(
@@ -165,7 +169,7 @@ def _add_evaluate_parser(commands) -> None:
     p.add_argument("manifest", metavar="MANIFEST")
     p.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     p.add_argument("--out", metavar="DIR", help="write metrics.json and results.jsonl here")
-    p.add_argument("--device")
+    add_runtime_options(p)
     _add_decode_options(p)
     p.set_defaults(run=run_evaluate)
 
@@ -264,7 +268,11 @@ def run_transcribe(args) -> int:
     with _stdin_as_file(args.paths) as (paths, stdin_file):
         inputs = expand_audio_inputs(paths)
         transcriber = Transcriber(
-            args.model, args.device, batch_size=args.batch_size, decode=decode_options(args, args.model)
+            args.model,
+            args.device,
+            batch_size=args.batch_size,
+            decode=decode_options(args, args.model),
+            runtime=args.runtime,
         )
         # Folders without audio are failures found before any decoding; the rest go through the model.
         results = iter(transcriber.transcribe_paths([path for path, error in inputs if not error]))
@@ -390,7 +398,9 @@ def run_live(args) -> int:
     try:
         with _stdin_as_file([] if args.mic else [args.stream_file]) as (paths, _):
             source = Microphone(args.device_index) if args.mic else PacedFile(paths[0], args.speed or 1.0)
-            transcriber = Transcriber(args.model, args.device, decode=decode_options(args, args.model))
+            transcriber = Transcriber(
+                args.model, args.device, decode=decode_options(args, args.model), runtime=args.runtime
+            )
             failed = 0
             for row in transcriber.transcribe_live(source, args.stream_file):
                 if "error" in row:
@@ -489,6 +499,7 @@ def _figure(key: str, value: float) -> str:
 
 
 def run_train(args) -> int:
+    require_torch("train")
     import yaml
 
     from seqrec.pipelines.recipes import load_recipe, train_recipe
@@ -512,7 +523,13 @@ def run_evaluate(args) -> int:
     from seqrec.pipelines.batch.evaluate import evaluate
 
     metrics = evaluate(
-        args.model, args.manifest, args.out, args.device, decode_options(args, args.model), on_error=report
+        args.model,
+        args.manifest,
+        args.out,
+        args.device,
+        decode_options(args, args.model),
+        on_error=report,
+        runtime=args.runtime,
     )
     print(json.dumps(metrics, indent=2))
     if not metrics.get("scored", 1):

@@ -6,6 +6,7 @@ import argparse
 
 from seqrec.pipelines.batch.job import ENGINES, BatchJob, run_job
 from seqrec.pipelines.batch.tasks import TASKS, TaskOptions
+from seqrec.pipelines.cli.options import add_runtime_options
 
 
 def add_batch_parser(commands) -> None:
@@ -70,7 +71,7 @@ def _add_execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--batch-size", type=int, default=32, help="inputs a worker takes and runs through the model together"
     )
-    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    add_runtime_options(p)
     p.add_argument(
         "--quiet",
         action="store_true",
@@ -90,7 +91,11 @@ def run_batch(args: argparse.Namespace) -> int:
     if args.ray_address is not None and args.engine != "ray":
         raise UsageError("--ray-address goes with --engine ray")
     options = TaskOptions(
-        model=args.model, recipe=args.recipe, device=args.device, batch_size=args.batch_size
+        model=args.model,
+        recipe=args.recipe,
+        device=args.device,
+        batch_size=args.batch_size,
+        runtime=args.runtime,
     )
     job = BatchJob(
         args.task,

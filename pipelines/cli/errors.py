@@ -50,3 +50,13 @@ def internal_error_line(error: BaseException) -> str:
 
 def debug_from_environment() -> bool:
     return os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+
+
+def require_torch(command: str) -> None:
+    """A ``UsageError`` for a command that needs torch (train, export, explain) in an install without it."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise UsageError(
+            f"{command} needs torch, which this install does not have: pip install 'seqrec[train]'"
+        )

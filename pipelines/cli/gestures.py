@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError, report
+from seqrec.pipelines.cli.options import add_runtime_options
 from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
 from seqrec.pipelines.core.output_formats import JsonArrayWriter, escaped, write_jsonl_line
@@ -26,7 +27,7 @@ FILE_FORMATS = ("txt", "json", "jsonl")
 LIVE_FORMATS = ("txt", "jsonl")
 # One window at a time through a small LSTM: a second thread only adds hand-over cost, and the
 # landmarker and the frame reader need the cores (benchmarks/gesture_fps.py measures it).
-TORCH_THREADS = 1
+NETWORK_THREADS = 1
 
 
 def add_gestures_parser(commands) -> None:
@@ -57,7 +58,7 @@ def add_gestures_parser(commands) -> None:
         action="store_true",
         help="mirror the pictures first (a camera that shows you as in a mirror)",
     )
-    p.add_argument("--device", help="cpu or cuda for the gesture model (default: cuda when available)")
+    add_runtime_options(p)
     live = p.add_argument_group(
         "live", "instead of PATH: label changes as they happen, keeping up with the camera"
     )
@@ -86,15 +87,16 @@ def add_gestures_parser(commands) -> None:
 def run_gestures(args: argparse.Namespace) -> int:
     """Run ``seqrec gestures``; returns the exit code."""
     _check_arguments(args)
-    import torch
-
     from seqrec.features import ModelFileError
     from seqrec.pipelines.hands.recognizer import GestureRecognizer
 
-    torch.set_num_threads(TORCH_THREADS)
     with native_stderr_silenced():
         try:
-            recognizer = GestureRecognizer(args.model, args.device, flip=args.flip)
+            recognizer = GestureRecognizer(
+                args.model, args.device, flip=args.flip, runtime=args.runtime, threads=NETWORK_THREADS
+            )
+            if "torch" in sys.modules:  # the torch runtime
+                sys.modules["torch"].set_num_threads(NETWORK_THREADS)
         except ModelFileError as error:
             raise UsageError(str(error)) from None
         with recognizer:

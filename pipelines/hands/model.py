@@ -14,12 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torch.nn.utils.rnn import pad_sequence
 
 from seqrec.features import LandmarkFeatures
-from seqrec.models import BundleError, greedy_decode, load_bundle
-from seqrec.pipelines.core.device import resolve_device
+from seqrec.models import BundleError, InferenceModel, greedy_decode, load_model
+from seqrec.pipelines.core.device import check_device
 from seqrec.pipelines.hands import DEFAULT_GESTURE_MODEL, NO_LABEL
 from seqrec.pipelines.hands.sequence import HandSequence
 from seqrec.pipelines.hands.window import WindowConfig
@@ -43,13 +41,20 @@ class GestureModel:
     Parameters
     ----------
     model : a bundled model name or a bundle folder
-    device : "cpu", "cuda", or None for CUDA when available
+    device : "cpu", "cuda", or None: the CPU under ONNX, CUDA when available under torch
+    bundle : a model already loaded (as training evaluates the model it trains), instead of ``model``
+    runtime : "onnx", "torch", or None: ONNX where the bundle has a graph and onnxruntime is installed
     """
 
     def __init__(
-        self, model: str | os.PathLike = DEFAULT_GESTURE_MODEL, device: str | None = None, bundle=None
+        self,
+        model: str | os.PathLike = DEFAULT_GESTURE_MODEL,
+        device: str | None = None,
+        bundle: InferenceModel | None = None,
+        runtime: str | None = None,
+        threads: int | None = None,
     ):
-        self.bundle = bundle or load_bundle(model, resolve_device(device))
+        self.bundle = bundle or load_model(model, runtime, check_device(device), threads)
         config = self.bundle.config
         if config.get("modality") != "hands":
             raise BundleError(
@@ -84,7 +89,6 @@ class GestureModel:
     def features_of(self, sequence: HandSequence) -> np.ndarray:
         return self.features(sequence.landmarks, sequence.present, sequence.aspect)
 
-    @torch.inference_mode()
     def run(self, feature_arrays: Sequence[np.ndarray]) -> dict[str, list[np.ndarray]]:
         """Every head's output for a batch of feature arrays [T, D] (T >= 1).
 
@@ -93,15 +97,10 @@ class GestureModel:
         """
         if not feature_arrays:
             return {h.name: [] for h in self.heads}
-        model = self.bundle.model
-        lengths = torch.tensor([len(a) for a in feature_arrays])
-        batch = pad_sequence(
-            [torch.from_numpy(np.asarray(a, np.float32)) for a in feature_arrays], batch_first=True
-        )
-        outputs, out_lengths = model(batch.to(model.device), lengths)
+        outputs, out_lengths = self.bundle.network([np.asarray(a, np.float32) for a in feature_arrays])
         results = {}
         for head in self.heads:
-            values = outputs[head.name].float().cpu().numpy()
+            values = outputs[head.name]
             if head.kind == "classifier":
                 results[head.name] = list(np.exp(values))
             else:
@@ -147,7 +146,7 @@ class GestureModel:
         if not sequence.found:
             return {"text": "", "symbols": []}
         log_probs = self.run([self.features_of(sequence)])[head.name][0]
-        stack = self.bundle.model.dims.encoder.stack
+        stack = self.bundle.stack
         symbols = []
         for span in greedy_decode(log_probs):
             first, last = span.start * stack, min(span.end * stack, len(times)) - 1

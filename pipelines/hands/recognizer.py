@@ -41,8 +41,10 @@ class GestureRecognizer:
     Parameters
     ----------
     model : a bundled model name or a bundle folder
-    device : "cpu", "cuda", or None for CUDA when available
+    device : "cpu", "cuda", or None: the CPU under ONNX, CUDA when available under torch
     flip : mirror every picture first (a selfie camera's recording)
+    runtime : "onnx", "torch", or None: ONNX where the bundle has a graph and onnxruntime is installed
+    threads : onnxruntime's threads (None: one per core)
 
     Raises
     ------
@@ -55,9 +57,14 @@ class GestureRecognizer:
     """
 
     def __init__(
-        self, model: str | os.PathLike = DEFAULT_GESTURE_MODEL, device: str | None = None, flip: bool = False
+        self,
+        model: str | os.PathLike = DEFAULT_GESTURE_MODEL,
+        device: str | None = None,
+        flip: bool = False,
+        runtime: str | None = None,
+        threads: int | None = None,
     ):
-        self.model = GestureModel(model, device)
+        self.model = GestureModel(model, device, runtime=runtime, threads=threads)
         self.landmarks = HandLandmarker()
         self.pipeline = gesture_pipeline(self.model, self.landmarks, flip)
         self.landmark_pipeline = landmark_file_pipeline(self.model)

@@ -28,7 +28,7 @@ from seqrec.features import (
 )
 from seqrec.features.vision.frame_readers import read_ahead
 from seqrec.features.vision.frames import FALLBACK_FPS
-from seqrec.models import ModelBundle
+from seqrec.models import InferenceModel
 from seqrec.pipelines.core.stage import MissingFieldError, Pipeline, Stage
 from seqrec.pipelines.hands import NO_LABEL
 from seqrec.pipelines.hands.data import load_landmarks, sequence_of_hands
@@ -197,14 +197,14 @@ def _field(stage: Stage, sample: dict, field: str):
     return sample[field]
 
 
-def _as_model(model_or_bundle: GestureModel | ModelBundle) -> GestureModel:
+def _as_model(model_or_bundle: GestureModel | InferenceModel) -> GestureModel:
     return (
         model_or_bundle if isinstance(model_or_bundle, GestureModel) else GestureModel(bundle=model_or_bundle)
     )
 
 
 def gesture_pipeline(
-    model_or_bundle: GestureModel | ModelBundle, landmarks: HandLandmarker, flip: bool = False
+    model_or_bundle: GestureModel | InferenceModel, landmarks: HandLandmarker, flip: bool = False
 ) -> Pipeline:
     """The full path for photos and videos: read -> landmarks -> sequence -> recognize.
 
@@ -220,7 +220,7 @@ def gesture_pipeline(
     )
 
 
-def landmark_file_pipeline(model_or_bundle: GestureModel | ModelBundle) -> Pipeline:
+def landmark_file_pipeline(model_or_bundle: GestureModel | InferenceModel) -> Pipeline:
     """The path for landmark files (hands already found): read -> recognize."""
     return Pipeline(
         [("read", ReadLandmarkFile()), ("recognize", RecognizeGestures(_as_model(model_or_bundle)))]

@@ -25,7 +25,7 @@ from seqrec.models import (
     CharTokenizer,
     EncoderDims,
     HeadDims,
-    ModelBundle,
+    InferenceModel,
     ModelDims,
     SequenceModel,
 )
@@ -182,7 +182,7 @@ class HandTraining:
 
     def evaluate(self, model: SequenceModel) -> tuple[float, dict]:
         config = _model_config(self.recipe, self.heads, self.tokenizer)
-        bundle = ModelBundle(self.recipe.run_dir, config, model, self.tokenizer)
+        bundle = InferenceModel.from_torch(self.recipe.run_dir, config, model, self.tokenizer)
         dev = evaluate_hands(GestureModel(bundle=bundle), self.dev_set)
         return dev["error"], dev
 

@@ -128,18 +128,6 @@ def _check_feature_settings(manifest: Path, rows: list[dict], config: SpectralCo
         )
 
 
-def keep_vocabulary(text: str, vocabulary: tuple[str, ...], filler: str = "") -> str:
-    """The transcript a closed-vocabulary model learns: other words are dropped (trained to blank),
-    or, with a ``filler``, each run of them becomes that one symbol."""
-    kept = []
-    for word in text.split():
-        if word in vocabulary:
-            kept.append(word)
-        elif filler and kept[-1:] != [filler]:
-            kept.append(filler)
-    return " ".join(kept)
-
-
 def _row_array(
     row: dict,
     config: SpectralConfig,

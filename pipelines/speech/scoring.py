@@ -1,10 +1,22 @@
-"""How well speech was recognised beyond WER: where recognised words start against where they
-were said."""
+"""How well speech was recognised beyond WER: the references a closed-vocabulary model is scored
+against, and where recognised words start against where they were said."""
 
 from __future__ import annotations
 
 import jiwer
 import numpy as np
+
+
+def keep_vocabulary(text: str, vocabulary: tuple[str, ...], filler: str = "") -> str:
+    """The transcript a closed-vocabulary model learns: other words are dropped (trained to blank),
+    or, with a ``filler``, each run of them becomes that one symbol."""
+    kept = []
+    for word in text.split():
+        if word in vocabulary:
+            kept.append(word)
+        elif filler and kept[-1:] != [filler]:
+            kept.append(filler)
+    return " ".join(kept)
 
 
 def word_start_error(pairs: list[tuple[list[dict], list[dict]]]) -> dict:

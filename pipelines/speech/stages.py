@@ -5,8 +5,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import torch
-from torch.nn.utils.rnn import pad_sequence
 
 from seqrec.features import (
     MAX_SECONDS,
@@ -21,8 +19,8 @@ from seqrec.features import (
 from seqrec.features.audio.speech_check import QUIET_DB, QUIET_TO_DB, raise_quiet, why_not_speech
 from seqrec.models import (
     DecodeOptions,
+    InferenceModel,
     LexiconBeamDecoder,
-    ModelBundle,
     greedy_decode,
     lexicon_words,
     spans_to_words,
@@ -120,7 +118,7 @@ class CTCRecognize(Stage):
 
     def __init__(
         self,
-        bundle: ModelBundle,
+        bundle: InferenceModel,
         head: str = "ctc",
         batch_size: int = 32,
         decode: DecodeOptions | None = None,
@@ -131,7 +129,7 @@ class CTCRecognize(Stage):
         self.decode = decode or DecodeOptions(**bundle.config.get("decode", {}))
         self.vocabulary = set(bundle.config.get("vocabulary") or ())
         features = SpectralConfig(**bundle.config["features"])
-        self.step_seconds = features.frame_seconds * bundle.model.dims.encoder.stack
+        self.step_seconds = features.frame_seconds * bundle.stack
         self._beam = None
         if self.decode.method == "beam":
             lm = bundle.config.get("language_model", {}).get("bigram")
@@ -144,7 +142,6 @@ class CTCRecognize(Stage):
                 # The bundle's own default: greedy still works, only less well, so go on and say why.
                 warnings.warn(f"{error}; decoding greedily instead", stacklevel=2)
 
-    @torch.inference_mode()
     def process_batch(self, samples: list[dict]) -> list[dict]:
         results: list[dict | None] = [None] * len(samples)
         # Silence has nothing to recognise, and its normalised features are nothing the model has seen;
@@ -188,11 +185,8 @@ class CTCRecognize(Stage):
         )
 
     def _forward(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
-        device = self.bundle.model.device
-        lengths = torch.tensor([len(a) for a in arrays])
-        batch = pad_sequence([torch.from_numpy(a) for a in arrays], batch_first=True)
-        outputs, out_lengths = self.bundle.model(batch.to(device), lengths)
-        return outputs[self.head].cpu().numpy(), out_lengths.tolist()
+        outputs, out_lengths = self.bundle.network(arrays)
+        return outputs[self.head], out_lengths.tolist()
 
 
 def transcript_score(words: list[dict]) -> float:
@@ -226,7 +220,7 @@ class AlignWordTimes(Stage):
 
 
 def speech_pipeline(
-    bundle: ModelBundle, batch_size: int = 32, decode: DecodeOptions | None = None
+    bundle: InferenceModel, batch_size: int = 32, decode: DecodeOptions | None = None
 ) -> Pipeline:
     """The full path for a speech bundle: load -> check -> features -> recognize -> align (decode: the
     bundle's default)."""

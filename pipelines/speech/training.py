@@ -26,6 +26,7 @@ from seqrec.models import (
     DecodeOptions,
     EncoderDims,
     HeadDims,
+    InferenceModel,
     ModelBundle,
     ModelDims,
     SequenceModel,
@@ -41,9 +42,9 @@ from seqrec.pipelines.speech.data import (
     BatchMaker,
     Corpus,
     corpus_rows,
-    keep_vocabulary,
     load_corpus,
 )
+from seqrec.pipelines.speech.scoring import keep_vocabulary
 from seqrec.pipelines.speech.stages import CTCRecognize
 from seqrec.pipelines.training import trainer
 from seqrec.pipelines.training.batching import PlannedBatches, plan_epoch
@@ -249,7 +250,9 @@ def evaluate_corpus(
         "filler": recipe.filler,
         "decode": dataclasses.asdict(recipe.decode),
     }
-    recognize = CTCRecognize(ModelBundle(recipe.run_dir, config, model, tokenizer), batch_size=64)
+    recognize = CTCRecognize(
+        InferenceModel.from_torch(recipe.run_dir, config, model, tokenizer), batch_size=64
+    )
     results = recognize.process_batch([{"features": f} for f in corpus.arrays])
     return error_rates(corpus.texts, [r["text"] for r in results])
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from seqrec.features import VadConfig, audio_duration, find_audio_files
-from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, DecodeOptions, load_bundle, read_bundle_config
-from seqrec.pipelines.core.device import resolve_device
+from seqrec.models import DEFAULT_SPEECH_MODEL, BundleError, DecodeOptions, load_model, read_bundle_config
+from seqrec.pipelines.core.device import check_device
 from seqrec.pipelines.core.files import expand_inputs
 from seqrec.pipelines.core.stage import Pipeline, unexpected_error
 from seqrec.pipelines.speech.long_audio import (
@@ -34,7 +34,9 @@ class Transcriber:
     Parameters
     ----------
     model : a bundled model name or a bundle folder
-    device : "cpu", "cuda", or None for CUDA when available
+    device : "cpu", "cuda", or None: the CPU under ONNX, CUDA when available under torch
+    runtime : "onnx", "torch", or None: ONNX where the bundle has a graph and onnxruntime is installed
+    threads : onnxruntime's threads (None: one per core)
     batch_size : inputs decoded and run through the model together
     vad : how files longer than ``LONG_AUDIO_SECONDS`` and live audio are cut into utterances
     decode : greedy or beam search, rejection threshold; None takes the bundle's own settings
@@ -47,11 +49,13 @@ class Transcriber:
         batch_size: int = 32,
         vad: VadConfig = DEFAULT_VAD,
         decode: DecodeOptions | None = None,
+        runtime: str | None = None,
+        threads: int | None = None,
     ):
         modality = read_bundle_config(model).get("modality")
         if modality not in (None, "speech"):  # before loading: hands models have no audio features
             raise BundleError(f"{model}: a model for {modality}, not for speech")
-        self.bundle = load_bundle(model, resolve_device(device))
+        self.bundle = load_model(model, runtime, check_device(device), threads)
         self.pipeline = speech_pipeline(self.bundle, batch_size=batch_size, decode=decode)
         self.batch_size = batch_size
         self.vad = vad
