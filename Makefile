@@ -11,7 +11,7 @@ PACKAGE_DIRS := features features/audio features/vision features/vision/assets m
 	pipelines/training configs configs/splits
 INSTALL_INPUTS := pyproject.toml $(PACKAGE_DIRS) models/pretrained/*
 
-.PHONY: venv demo test lint model clean
+.PHONY: venv demo test lint light-check model clean
 
 venv: $(VENV)/.installed
 
@@ -31,6 +31,13 @@ test: venv lint
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The runtime a plain `pip install .` gives (no extras) in a venv of its own (scripts/check_light_install.sh
+# says where): without torch, librosa, scipy or numba it still transcribes, labels gestures and runs batch
+# jobs, and train and export say that they need torch. .venv has every extra, so `make test` cannot
+# notice a runtime path that imports torch. Same interpreter and torch pin as .venv.
+light-check:
+	PYTHON=$(PYTHON) TORCH_PIN='$(TORCH_PIN)' bash scripts/check_light_install.sh
 
 # Rebuild both speech models from ../shared/data: digits-commands (the default: data preparation,
 # two training stages, evaluation on test), then commands with the synthetic corpus it generates (apt:
