@@ -1,7 +1,7 @@
 """Live transcription latency: a recording played in real time through ``seqrec transcribe --stream-file``.
 
     python benchmarks/stream_latency.py [MANIFEST ...] [--seconds 120] [--speed 1] [--model NAME|PATH]
-        [--seed 0]
+        [--seed 0] [--runtime onnx|torch]
 
 The recording is built as benchmarks/long_audio.py builds its file (real test clips joined with
 pauses of low noise). The command runs in a fresh process, exactly as a user runs it, so the
@@ -10,6 +10,10 @@ carries its latency: the wall-clock seconds from the end of the utterance in the
 row. Part of that is waiting by design: an utterance is over only once ``min_silence`` has passed
 after its speech (its ``padding`` of that already belongs to it), and audio arrives in blocks;
 ``endpoint_wait_seconds`` is that part, the baseline the rest (recognition) adds to.
+The first utterance's latency is reported apart (``first_latency_seconds``): it also pays for
+what the first call of the network costs (allocations, lazy set-up), so the steady figure is
+``rest_latency_seconds``, mean / p90 / max of every later utterance. ``--runtime`` is passed to
+the command (default: its own choice, ONNX where the bundle has a graph).
 Prints one JSON object: the text, WER against the joined clips, and latency statistics.
 """
 
@@ -41,6 +45,7 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runtime", choices=("onnx", "torch"), help="default: the command's own choice")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -61,6 +66,7 @@ def main() -> int:
             "cpu",
             "--format",
             "jsonl",
+            *(["--runtime", args.runtime] if args.runtime else []),
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
     rows = [json.loads(line) for line in done.stdout.splitlines()]
@@ -72,10 +78,13 @@ def main() -> int:
     result = {
         "audio_seconds": args.seconds,
         "speed": args.speed,
+        "runtime": args.runtime or "default",
         "clips": len(placed),
         "utterances": len(rows),
         "text": text,
         "wer": round(rates["wer"], 4),
+        "first_latency_seconds": round(latencies[0], 3) if latencies else None,
+        "rest_latency_seconds": _stats(latencies[1:]),
         "latency_seconds": _stats(latencies),
         "endpoint_wait_seconds": {
             "min": round(vad.min_silence - vad.padding, 3),
@@ -90,6 +99,7 @@ def _stats(values: list[float]) -> dict:
     if not values:
         return {}
     return {
+        "utterances": len(values),
         "mean": round(statistics.fmean(values), 3),
         "p50": round(float(np.percentile(values, 50)), 3),
         "p90": round(float(np.percentile(values, 90)), 3),
