@@ -91,7 +91,9 @@ def test_lstm_gates_are_fractions_and_the_cell_follows_them():
 def test_the_replay_matches_a_shipped_bundles_encoder_on_a_real_clip():
     bundle = load_bundle("digits-commands")
     encoder = bundle.model.encoder
-    sample = speech_pipeline(load_model("digits-commands"))[:"features"]({"path": str(DATA / "3_jackson_0.wav")})
+    sample = speech_pipeline(load_model("digits-commands"))[:"features"](
+        {"path": str(DATA / "3_jackson_0.wav")}
+    )
     features = torch.as_tensor(sample["features"], dtype=torch.float32)[None]
     recurrence_inputs = []
     hook = encoder.lstm.register_forward_hook(lambda module, args, output: recurrence_inputs.append(args[0]))
