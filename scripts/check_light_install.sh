@@ -155,27 +155,38 @@ run_traced() { # NAME ARGS...
     check_imports "$work/$name.imports" "seqrec $1" || fail "seqrec $* tried a heavy import (above)"
 }
 
-# 2. transcribe: one row per audio file, each with a text and no error.
-run_traced transcribe transcribe tests/data/samples --format jsonl
-"$PY" - "$work/transcribe.out" tests/data/samples <<'EOF' || fail "seqrec transcribe: wrong output (above)"
+# A row per audio file in FOLDER, each with a text and no error; given a summary file, none failed.
+check_transcripts() { # WHAT OUT FOLDER [SUMMARY]
+    "$PY" - "$@" <<'EOF'
 import json
 import sys
 from pathlib import Path
 
 from seqrec.features import AUDIO_EXTENSIONS
 
-out, folder = sys.argv[1], Path(sys.argv[2])
+what, out, folder = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 want = sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
 rows = [json.loads(line) for line in open(out, encoding="utf-8") if line.strip()]
 problems = [f"{r.get('path')}: {r}" for r in rows if "error" in r or not isinstance(r.get("text"), str)]
 got = sorted(str(Path(r.get("path", ""))) for r in rows)
 if got != want:
     problems.append(f"rows for {got}, audio files {want}")
+line = f"{len(rows)} rows: " + "; ".join(repr(r.get("text")) for r in rows)
+if len(sys.argv) > 4:
+    summary = json.loads(Path(sys.argv[4]).read_text(encoding="utf-8"))
+    if summary.get("failed") != 0 or summary.get("succeeded") != len(want):
+        problems.append(f"summary: {summary.get('succeeded')} succeeded, {summary.get('failed')} failed")
+    line = f"{len(rows)} rows, summary {summary.get('succeeded')} ok {summary.get('failed')} failed"
 for p in problems:
-    print(f"light-check: transcribe: {p}", file=sys.stderr)
-print(f"light-check: transcribe: {len(rows)} rows: " + "; ".join(repr(r.get("text")) for r in rows))
+    print(f"light-check: {what}: {p}", file=sys.stderr)
+print(f"light-check: {what}: {line}")
 sys.exit(1 if problems else 0)
 EOF
+}
+
+# 2. transcribe: one row per audio file, each with a text and no error.
+run_traced transcribe transcribe tests/data/samples --format jsonl
+check_transcripts transcribe "$work/transcribe.out" tests/data/samples || fail "seqrec transcribe: wrong output (above)"
 pass "seqrec transcribe"
 
 # 3. gestures on one photo, with an image model's ONNX graph and MediaPipe's landmarks.
@@ -195,28 +206,8 @@ pass "seqrec gestures"
 # 4. batch transcribe with two worker processes: a row per audio file, and a summary with no failure.
 run_traced batch batch transcribe --input tests/data/samples --output "$work/batch/results.jsonl" \
     --workers 2 --quiet
-"$PY" - "$work/batch/results.jsonl" tests/data/samples <<'EOF' || fail "seqrec batch transcribe: wrong output (above)"
-import json
-import sys
-from pathlib import Path
-
-from seqrec.features import AUDIO_EXTENSIONS
-
-out, folder = Path(sys.argv[1]), Path(sys.argv[2])
-want = sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
-rows = [json.loads(line) for line in open(out, encoding="utf-8") if line.strip()]
-problems = [f"{r.get('path')}: {r}" for r in rows if "error" in r or not isinstance(r.get("text"), str)]
-got = sorted(str(Path(r.get("path", ""))) for r in rows)
-if got != want:
-    problems.append(f"rows for {got}, audio files {want}")
-summary = json.loads(Path(str(out) + ".summary.json").read_text(encoding="utf-8"))
-if summary.get("failed") != 0 or summary.get("succeeded") != len(want):
-    problems.append(f"summary: {summary.get('succeeded')} succeeded, {summary.get('failed')} failed")
-for p in problems:
-    print(f"light-check: batch: {p}", file=sys.stderr)
-print(f"light-check: batch: {len(rows)} rows, summary {summary.get('succeeded')} ok {summary.get('failed')} failed")
-sys.exit(1 if problems else 0)
-EOF
+check_transcripts batch "$work/batch/results.jsonl" tests/data/samples "$work/batch/results.jsonl.summary.json" ||
+    fail "seqrec batch transcribe: wrong output (above)"
 pass "seqrec batch transcribe"
 
 # 5. The commands that need torch: exit 2 and one line on stderr that says so.
