@@ -17,6 +17,7 @@ swallow it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -65,8 +66,6 @@ class SpeechMeasures:
     spread_db: float  # how far the speech band's level moves over time
     variation_db: float  # how much its spectrum moves over time
     flatness: float  # spectral flatness of the average spectrum in the speech band (1: white noise)
-    tone_share: float  # share of the energy at the strongest frequency
-    frequency: float  # the strongest frequency, Hz
 
 
 def why_not_speech(audio: np.ndarray, sample_rate: int) -> str | None:
@@ -85,20 +84,22 @@ def why_not_speech(audio: np.ndarray, sample_rate: int) -> str | None:
     if audio.size < MIN_SECONDS * sample_rate:
         return None
     m = speech_measures(audio, sample_rate)
+    steady = m.spread_db <= MAX_STEADY_SPREAD_DB and m.variation_db <= MAX_STEADY_VARIATION_DB
+    if m.band_share >= MIN_BAND_SHARE and not steady:
+        return None  # most speech ends here, before the costly whole-audio spectrum of the tone test
+    frequency, tone_share = strongest_frequency(ac, sample_rate)
+    if tone_share >= MIN_TONE_SHARE:
+        return f"no speech: a steady tone at {_hertz(frequency)}"
     if m.band_share < MIN_BAND_SHARE:
-        if m.tone_share >= MIN_TONE_SHARE:
-            return f"no speech: a steady tone at {_hertz(m.frequency)}"
         return f"no speech: only sound below {SPEECH_BAND[0]:.0f} Hz"
-    if m.spread_db <= MAX_STEADY_SPREAD_DB and m.variation_db <= MAX_STEADY_VARIATION_DB:
-        if m.tone_share >= MIN_TONE_SHARE:
-            return f"no speech: a steady tone at {_hertz(m.frequency)}"
-        if m.flatness >= MIN_NOISE_FLATNESS:
-            return "no speech: noise without speech"
+    if m.flatness >= MIN_NOISE_FLATNESS:
+        return "no speech: noise without speech"
     return None
 
 
 def speech_measures(audio: np.ndarray, sample_rate: int) -> SpeechMeasures:
-    """The measures, for audio of at least one frame (``FRAME_SECONDS``)."""
+    """The measures over time, for audio of at least one frame (``FRAME_SECONDS``); the tone's are
+    :func:`strongest_frequency`'s."""
     audio = np.asarray(audio, dtype=np.float64).reshape(-1)
     offset = float(np.mean(audio))
     ac = audio - offset
@@ -107,26 +108,23 @@ def speech_measures(audio: np.ndarray, sample_rate: int) -> SpeechMeasures:
     hop = max(1, frame // 2)
     count = 1 + (ac.size - frame) // hop
     frames = np.lib.stride_tricks.sliding_window_view(ac, frame)[::hop][:count]
-    freqs = np.fft.rfftfreq(frame, 1 / sample_rate)
-    low, high = SPEECH_BAND[0], min(SPEECH_BAND[1], sample_rate / 2)
-    in_band = (freqs >= low) & (freqs <= high)
-    edges = np.geomspace(low, high, BANDS + 1)
-    selections = [(freqs >= a) & (freqs < b) for a, b in itertools.pairwise(edges)]
+    window, in_band, band_matrix = _frame_layout(frame, sample_rate)
     # Frames a block at a time, so that long audio costs no more memory than a few seconds.
-    band_power, bands, spectrum = np.empty(count), np.empty((count, BANDS)), np.zeros(freqs.size)
-    window = np.hanning(frame)
+    band_power, bands, spectrum = np.empty(count), np.empty((count, BANDS)), np.zeros(in_band.size)
     for first in range(0, count, _FRAMES_PER_BLOCK):
-        power = np.abs(np.fft.rfft(frames[first : first + _FRAMES_PER_BLOCK] * window, axis=1)) ** 2
+        spectra = np.fft.rfft(frames[first : first + _FRAMES_PER_BLOCK] * window, axis=1)
+        power = spectra.real**2 + spectra.imag**2
         rows = slice(first, first + len(power))
         band_power[rows] = power[:, in_band].sum(axis=1)
-        bands[rows] = np.stack([power[:, selection].sum(axis=1) for selection in selections], axis=1)
+        bands[rows] = power @ band_matrix
         spectrum += power.sum(axis=0)
     total = float(spectrum.sum()) + 1e-30
     band_share = float(band_power.sum()) / total
 
-    tiny = total / (count * freqs.size) * 1e-6  # a floor relative to the audio's own level
+    tiny = total / (count * in_band.size) * 1e-6  # a floor relative to the audio's own level
     level = 10 * np.log10(band_power + tiny)
-    spread = float(np.percentile(level, 90) - np.percentile(level, 10))
+    high_level, low_level = np.percentile(level, [90, 10])
+    spread = float(high_level - low_level)
     band_levels = 10 * np.log10(bands + tiny)
     # The spectrum's shape, not the level: each frame's band levels minus their mean.
     shape = band_levels - band_levels.mean(axis=1, keepdims=True)
@@ -134,7 +132,6 @@ def speech_measures(audio: np.ndarray, sample_rate: int) -> SpeechMeasures:
 
     in_band_average = spectrum[in_band] / count + 1e-30
     flatness = float(np.exp(np.mean(np.log(in_band_average))) / np.mean(in_band_average))
-    frequency, tone_share = _strongest_frequency(ac, sample_rate)
     return SpeechMeasures(
         peak_db=_db(float(np.max(np.abs(ac)))),
         dc_db=_db(abs(offset)),
@@ -142,8 +139,6 @@ def speech_measures(audio: np.ndarray, sample_rate: int) -> SpeechMeasures:
         spread_db=spread,
         variation_db=variation,
         flatness=flatness,
-        tone_share=tone_share,
-        frequency=frequency,
     )
 
 
@@ -156,7 +151,7 @@ def raise_quiet(audio: np.ndarray, below_db: float, to_db: float) -> np.ndarray:
     return (audio * (_amplitude(to_db) / peak)).astype(audio.dtype, copy=False)
 
 
-def _strongest_frequency(ac: np.ndarray, sample_rate: int) -> tuple[float, float]:
+def strongest_frequency(ac: np.ndarray, sample_rate: int) -> tuple[float, float]:
     """The strongest frequency in the whole audio and the share of the energy within a few
     resolution steps (4 / duration) of it: about 1 for a tone, small for noise or speech.
 
@@ -189,6 +184,18 @@ def _fitted_frequency(ac: np.ndarray, sample_rate: int, guess: float) -> float:
         if error < best_error:
             best, best_error = frequency, error
     return float(best)
+
+
+@functools.lru_cache(maxsize=4)  # one per sample rate: the same for every clip of a dataset
+def _frame_layout(frame: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A frame's window, its frequencies in the speech band (a mask) and a [frequencies, BANDS]
+    0/1 matrix summing them into BANDS bands, log-spaced over the speech band."""
+    freqs = np.fft.rfftfreq(frame, 1 / sample_rate)
+    low, high = SPEECH_BAND[0], min(SPEECH_BAND[1], sample_rate / 2)
+    in_band = (freqs >= low) & (freqs <= high)
+    edges = np.geomspace(low, high, BANDS + 1)
+    band_matrix = np.stack([(freqs >= a) & (freqs < b) for a, b in itertools.pairwise(edges)], axis=1)
+    return np.hanning(frame), in_band, band_matrix.astype(np.float64)
 
 
 def _hertz(frequency: float) -> str:
