@@ -45,7 +45,7 @@ def read_numbered_manifest(
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such manifest")
-    base = path.resolve().parent
+    resolve = _FolderCachedResolver(path.resolve().parent)
     with path.open("rb") as lines:
         for number, raw in enumerate(lines, 1):
             where = f"{path}:{number}"
@@ -59,10 +59,36 @@ def read_numbered_manifest(
                 row = json.loads(line)
             except json.JSONDecodeError as error:
                 raise ConfigError(f"{where}: not a JSON object ({error.msg})") from None
-            yield number, _checked_row(row, where, base, media, required)
+            yield number, _checked_row(row, where, resolve, media, required)
 
 
-def _checked_row(row, where: str, base: Path, media: tuple[str, ...], required: tuple[str, ...]) -> dict:
+class _FolderCachedResolver:
+    """``(base / value).resolve()`` as a string, each folder resolved once: a manifest of thousands
+    of files in a few folders would otherwise check every folder of every path for links again.
+
+    The same answer, because resolving is done a component at a time: the real path of
+    ``folder/name`` is the real path of ``folder`` joined with ``name``, itself resolved when a link.
+    """
+
+    def __init__(self, base: Path):
+        self.base = str(base)
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, value: str) -> str:
+        joined = os.path.join(self.base, value)
+        folder, name = os.path.split(joined)
+        if name in ("", ".", ".."):
+            return os.path.realpath(joined)
+        real_folder = self.folders.get(folder)
+        if real_folder is None:
+            real_folder = self.folders[folder] = os.path.realpath(folder)
+        candidate = os.path.join(real_folder, name)
+        return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+
+
+def _checked_row(
+    row, where: str, resolve: _FolderCachedResolver, media: tuple[str, ...], required: tuple[str, ...]
+) -> dict:
     if not isinstance(row, dict):
         raise ConfigError(f"{where}: not a JSON object (a {type(row).__name__})")
     if not any(field in row for field in media):
@@ -76,7 +102,7 @@ def _checked_row(row, where: str, base: Path, media: tuple[str, ...], required: 
             value = row[field]
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{where}: {field} must be a file path, not {json.dumps(value)}")
-            row[field] = str((base / value).resolve())
+            row[field] = resolve(value)
     for field, (types, kind) in FIELD_TYPES.items():
         value = row.get(field)
         if field in row and (isinstance(value, bool) or not isinstance(value, types)):
