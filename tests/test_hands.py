@@ -401,6 +401,24 @@ def test_importing_features_does_not_load_mediapipe_or_opencv():
     assert result.stdout.strip() == "[]"
 
 
+def test_landmarks_come_without_the_rest_of_mediapipe_which_still_imports_whole_after():
+    """The landmarker imports its few MediaPipe modules alone (not matplotlib, not the other
+    tasks), and leaves ``import mediapipe`` to work as usual for the user afterwards."""
+    code = f"""
+import sys
+from seqrec.features import HandLandmarker
+with HandLandmarker() as hands:
+    first = hands.detect({str(THUMBS_UP)!r})
+loaded = list(sys.modules)
+print(bool(first.present.any()), 'matplotlib' in loaded, any(m.startswith('mediapipe') for m in loaded))
+import mediapipe as mp
+from mediapipe.tasks.python import vision
+print(mp.Image.__name__, vision.HandLandmarker.__name__, 'matplotlib' in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[:2] == ["True False False", "Image HandLandmarker True"]
+
+
 def test_landmarks_pickle_for_a_process_pool(hands, thumbs_up):
     payload = pickle.dumps(hands)
     assert len(payload) < 10_000, "the model itself does not travel"

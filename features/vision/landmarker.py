@@ -303,18 +303,19 @@ def _read_model(path: str | None, sha256: str | None) -> bytes:
 
 
 def _create_landmarker(model: bytes, config: HandLandmarkerConfig, video: bool):
-    from mediapipe.tasks.python import BaseOptions, vision  # lazy: half a second, and matplotlib with it
+    from seqrec.features.vision.mediapipe_hands import hand_landmarker_api  # MediaPipe: only here
 
-    options = vision.HandLandmarkerOptions(
-        base_options=BaseOptions(model_asset_buffer=model),
-        running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
+    api = hand_landmarker_api()
+    options = api.HandLandmarkerOptions(
+        base_options=api.BaseOptions(model_asset_buffer=model),
+        running_mode=api.RunningMode.VIDEO if video else api.RunningMode.IMAGE,
         num_hands=N_HANDS,
         min_hand_detection_confidence=config.min_detection_confidence,
         min_hand_presence_confidence=config.min_presence_confidence,
         min_tracking_confidence=config.min_tracking_confidence,
     )
     try:
-        return vision.HandLandmarker.create_from_options(options)
+        return api.HandLandmarker.create_from_options(options)
     except (RuntimeError, ValueError) as error:
         raise ModelFileError(
             f"MediaPipe cannot load the hand model: {' '.join(str(error).split())}"
@@ -322,9 +323,10 @@ def _create_landmarker(model: bytes, config: HandLandmarkerConfig, video: bool):
 
 
 def _mp_image(rgb: np.ndarray):
-    import mediapipe as mp
+    from seqrec.features.vision.mediapipe_hands import hand_landmarker_api
 
-    return mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+    api = hand_landmarker_api()
+    return api.Image(image_format=api.ImageFormat.SRGB, data=rgb)
 
 
 def _fit(rgb: np.ndarray, max_side: int, path) -> np.ndarray:
