@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from seqrec.models.ctc_decoding import TokenSpan as TokenSpan
     from seqrec.models.ctc_decoding import greedy_decode as greedy_decode
     from seqrec.models.ctc_decoding import spans_to_words as spans_to_words
+    from seqrec.models.decode_options import DecodeOptions as DecodeOptions
     from seqrec.models.encoder import BiLSTMEncoder as BiLSTMEncoder
     from seqrec.models.encoder import EncoderDims as EncoderDims
     from seqrec.models.heads import ClassifierHead as ClassifierHead
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from seqrec.models.inference import RUNTIMES as RUNTIMES
     from seqrec.models.inference import InferenceModel as InferenceModel
     from seqrec.models.inference import load_model as load_model
-    from seqrec.models.lexicon_decoding import DecodeOptions as DecodeOptions
     from seqrec.models.lexicon_decoding import LexiconBeamDecoder as LexiconBeamDecoder
     from seqrec.models.lexicon_decoding import lexicon_words as lexicon_words
     from seqrec.models.lexicon_decoding import word_bigram as word_bigram
@@ -61,7 +61,7 @@ _LAZY = {
     "RUNTIMES": "seqrec.models.inference",
     "InferenceModel": "seqrec.models.inference",
     "load_model": "seqrec.models.inference",
-    "DecodeOptions": "seqrec.models.lexicon_decoding",
+    "DecodeOptions": "seqrec.models.decode_options",
     "LexiconBeamDecoder": "seqrec.models.lexicon_decoding",
     "lexicon_words": "seqrec.models.lexicon_decoding",
     "word_bigram": "seqrec.models.lexicon_decoding",

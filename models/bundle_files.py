@@ -87,7 +87,7 @@ def check_config(config: dict, where: str | os.PathLike) -> None:
     if problem:
         raise BundleError(f"{where}: {problem}")
     if "decode" in config:
-        from seqrec.models.lexicon_decoding import DecodeOptions  # numpy, not torch
+        from seqrec.models.decode_options import DecodeOptions
 
         decode = config["decode"]
         if not isinstance(decode, dict):
