@@ -7,7 +7,7 @@ TORCH_PIN ?= torch==2.13.0
 # Reinstall when the project's metadata changes or files are added to a package folder
 # (a strict editable install links files one by one).
 PACKAGE_DIRS := features features/audio features/vision features/vision/assets models models/pretrained \
-	pipelines pipelines/batch pipelines/cli pipelines/core pipelines/hands pipelines/speech \
+	pipelines pipelines/batch pipelines/cli pipelines/core pipelines/explain pipelines/hands pipelines/speech \
 	pipelines/training configs configs/splits
 INSTALL_INPUTS := pyproject.toml $(PACKAGE_DIRS) models/pretrained/*
 

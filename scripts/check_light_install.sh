@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check the light install: a plain `pip install .` (no extras, not editable) must give a runtime without
 # torch, librosa, scipy or numba that still transcribes, labels gestures and runs batch jobs with the
-# shipped ONNX graphs, and whose torch-only commands (train, export) say so in one line and exit 2.
+# shipped ONNX graphs, and whose torch-only commands (train, export, explain) say so in one line and exit 2.
 # The dev venv (`make venv`) has every extra, so nothing else would notice a runtime import of torch.
 #
 # Environment:
@@ -230,6 +230,8 @@ needs_torch train train configs/digits-commands.yaml
 pass "seqrec train needs torch"
 needs_torch export export digits-commands --out "$work/export"
 pass "seqrec export needs torch"
+needs_torch explain explain tests/data/3_jackson_0.wav --out "$work/explain"
+pass "seqrec explain needs torch"
 
 # 6. What the light install saves.
 du -sh "$LIGHT_VENV"

@@ -34,6 +34,7 @@ from seqrec.pipelines.cli.errors import (
     report_text,
     require_torch,
 )
+from seqrec.pipelines.cli.explain import add_explain_parser
 from seqrec.pipelines.cli.export import add_export_parser
 from seqrec.pipelines.cli.gestures import add_gestures_parser
 from seqrec.pipelines.cli.options import add_runtime_options
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_gestures_parser,
         add_record_parser,
         add_export_parser,
+        add_explain_parser,
     ):
         add_parser(commands)
     for command in commands.choices.values():  # also after the command: `seqrec transcribe --debug x.wav`

@@ -167,6 +167,18 @@ def window_probabilities(
     return results
 
 
+def windows_over_time(model: GestureModel, hands: Iterable) -> list[tuple[int, HandSequence]]:
+    """The windows ``GestureStream`` classifies over a video's frames (``Hands``), each with the
+    index of the frame that closes it: what the live loop and ``video_segments`` see."""
+    stream = GestureStream(model)
+    windows = []
+    for index, frame in enumerate(hands):
+        window = stream._next_window(frame)
+        if window is not None:
+            windows.append((index, window))
+    return windows
+
+
 def video_segments(model: GestureModel, hands: Iterable) -> list[dict]:
     """A video's frames (``Hands``) through ``GestureStream``, as segments
     ``{"head", "label", "start", "end", "score"}`` (mean score over the segment's windows); the
