@@ -18,6 +18,7 @@ from seqrec.models.recurrent_steps import STEP_NAMES
 from seqrec.models.sequence_model import ModelDims, SequenceModel
 from seqrec.pipelines import GestureRecognizer, Transcriber
 from seqrec.pipelines.explain import explain, write_page
+from seqrec.pipelines.explain.page import SHOWN
 
 DATA = Path(__file__).parent / "data"
 CLIP = DATA / "sc_stop_0fa1e7a9_nohash_0.flac"
@@ -104,6 +105,11 @@ def test_every_cell_is_explained(cell, tmp_path):
     assert set(explanation.layers[0]["backward"]) == set(STEP_NAMES[cell])
     page = write_page(explanation, tmp_path / f"{cell}.html").read_text(encoding="utf-8")
     assert ("update gate" in page) == (cell == "gru")
+
+
+def test_the_page_draws_only_what_the_replay_gives():
+    assert all(set(names) <= set(STEP_NAMES[cell]) for cell, names in SHOWN.items())
+    assert set(SHOWN) == set(RECURRENT_CELLS)
 
 
 def test_a_photo_gives_its_probabilities_and_landmarks(tmp_path):

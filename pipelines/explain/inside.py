@@ -128,19 +128,13 @@ def _explain_speech(path: str, model: str | os.PathLike) -> Explanation:
     frame_seconds = transcriber.pipeline["features"].config.frame_seconds
     features = np.asarray(sample["features"], np.float32)
     inside = _network_inside(bundle, features)
-    return Explanation(
-        path=path,
-        model=bundle.name,
-        modality="speech",
-        cell=bundle.model.dims.encoder.cell,
-        result=result,
-        features=features,
-        feature_times=np.arange(len(features)) * frame_seconds,
-        step_times=np.arange(inside.n_steps) * frame_seconds * inside.stack,
-        layers=inside.layers,
-        saliency=inside.saliency,
-        saliency_target=inside.target,
-        ctc=_ctc_outputs(bundle, inside),
+    return _explained(
+        path,
+        bundle,
+        result,
+        features,
+        np.arange(len(features)) * frame_seconds,
+        inside,
         waveform=np.asarray(sample["audio"], np.float32),
         sample_rate=int(sample["sample_rate"]),
     )
@@ -183,23 +177,44 @@ def _explain_hands(path: str, model: str | os.PathLike) -> Explanation:
                     "probabilities": np.array(rows, np.float32),
                     "times": np.array([times[i] for i, _ in windows]),
                 }
-    return Explanation(
-        path=path,
-        model=bundle.name,
-        modality="hands",
-        cell=bundle.model.dims.encoder.cell,
-        result=result,
-        features=features,
-        feature_times=times,
-        step_times=times[:: inside.stack],
-        layers=inside.layers,
-        saliency=inside.saliency,
-        saliency_target=inside.target,
-        ctc=_ctc_outputs(bundle, inside),
+    return _explained(
+        path,
+        bundle,
+        result,
+        features,
+        times,
+        inside,
         classifier=classifier,
         landmarks=sequence.landmarks,
         present=sequence.present,
         thumbnails=_thumbnails(path, sample, times),
+    )
+
+
+def _explained(
+    path: str,
+    bundle: ModelBundle,
+    result: dict,
+    features: np.ndarray,
+    feature_times: np.ndarray,
+    inside: _NetworkInside,
+    **inputs,
+) -> Explanation:
+    """The fields every input has, and ``inputs``' own; a step's time is its first frame's."""
+    return Explanation(
+        path=path,
+        model=bundle.name,
+        modality=bundle.config.get("modality", "speech"),
+        cell=bundle.model.dims.encoder.cell,
+        result=result,
+        features=features,
+        feature_times=feature_times,
+        step_times=feature_times[:: inside.stack],
+        layers=inside.layers,
+        saliency=inside.saliency,
+        saliency_target=inside.target,
+        ctc=_ctc_outputs(bundle, inside),
+        **inputs,
     )
 
 
@@ -211,10 +226,6 @@ class _NetworkInside:
     target: str
     log_probs: dict[str, np.ndarray]  # per CTC head [T', V]
     best_paths: dict[str, np.ndarray]
-
-    @property
-    def n_steps(self) -> int:
-        return len(self.layers[0]["forward"]["hidden"])
 
 
 def _network_inside(bundle: ModelBundle, features: np.ndarray) -> _NetworkInside:
