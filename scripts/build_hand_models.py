@@ -8,6 +8,8 @@
   blocks of the recordings.
 - sign-digits-ctc: digit strings composed from the digit photos' landmarks (train students for
   training, test students for the test sequences).
+- sign-letters (with --prepare-only: not packaged yet): one signer's A-Z webcam frames, by
+  contiguous blocks of each letter's take; train with `seqrec train configs/sign-letters.yaml`.
 
 Each step resumes: splits are kept in configs/splits/, landmarks are cached under runs/, training
 resumes from its checkpoint. Test figures go into the packaged bundle's config.json.
@@ -24,7 +26,7 @@ from seqrec.models import copy_bundle, read_bundle_config
 from seqrec.models.onnx_export import export_bundle
 from seqrec.pipelines.core.manifest import write_manifest
 from seqrec.pipelines.hands.composition import compose_set
-from seqrec.pipelines.hands.corpora import digit_photo_rows, kinivi_sets
+from seqrec.pipelines.hands.corpora import asl_letter_sets, digit_photo_rows, kinivi_sets
 from seqrec.pipelines.hands.data import load_hand_sequences, write_landmark_dataset
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.scoring import evaluate_hands
@@ -33,6 +35,8 @@ from seqrec.pipelines.recipes import load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("sign-digits", "hand-gestures", "sign-digits-ctc")
+# Data prepared here, models not yet packaged: their generalisation to new signers is open work.
+PREPARE_ONLY = ("sign-letters",)
 TEST_SEQUENCES = 500
 TEST_SEED = 2026
 
@@ -48,8 +52,11 @@ def prepare(name: str, shared: Path) -> dict[str, Path]:
         for split, split_rows in rows.items():
             write_manifest(out / f"{split}.jsonl", split_rows)
         return {split: out / f"{split}.jsonl" for split in rows}
-    sets = kinivi_sets(hands / "kinivi")
-    out = ROOT / "data" / "hand-gestures"
+    if name == "sign-letters":
+        sets = asl_letter_sets(hands / "asl_letters_one_signer" / "letters.npz")
+    else:
+        sets = kinivi_sets(hands / "kinivi")
+    out = ROOT / "data" / name
     return {split: write_landmark_dataset(out / split, sequences) for split, sequences in sets.items()}
 
 
@@ -86,9 +93,12 @@ def main() -> int:
         "--skip-train", action="store_true", help="evaluate and package the existing best bundles"
     )
     args = parser.parse_args()
-    unknown = sorted(set(args.models) - set(MODELS))
+    unknown = sorted(set(args.models) - set(MODELS) - set(PREPARE_ONLY))
     if unknown:
-        parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
+        parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS + PREPARE_ONLY)}")
+    unpackaged = sorted(set(args.models) & set(PREPARE_ONLY))
+    if unpackaged and not args.prepare_only:
+        parser.error(f"{', '.join(unpackaged)}: not packaged yet; use --prepare-only, then seqrec train")
 
     for name in args.models or MODELS:
         manifests = prepare(name, args.shared)
