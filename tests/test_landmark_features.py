@@ -147,3 +147,27 @@ def test_vector_between_the_hands(right_hand):
 def test_wrong_shapes_are_refused(landmarks_shape, present_shape):
     with pytest.raises(ValueError):
         FEATURES(np.zeros(landmarks_shape, np.float32), np.ones(present_shape, bool))
+
+
+def test_geometry_ignores_size_place_turn_and_side():
+    from seqrec.features.vision.landmark_features import GEOMETRY_DIM
+
+    rng = np.random.default_rng(5)
+    hand = rng.uniform(0.3, 0.6, size=(21, 3)).astype(np.float32)
+    turn = np.deg2rad(30)
+    rotation = np.array([[np.cos(turn), -np.sin(turn), 0], [np.sin(turn), np.cos(turn), 0], [0, 0, 1]])
+    moved = ((hand - 0.45) @ rotation.T * 0.5 + 0.2).astype(np.float32)
+    mirrored = hand.copy()
+    mirrored[:, 0] = 1 - mirrored[:, 0]
+    features = LandmarkFeatures(geometry=True)
+    landmarks = np.zeros((3, 2, 21, 3), np.float32)
+    landmarks[0, 0], landmarks[1, 0], landmarks[2, 0] = hand, moved, mirrored
+    present = np.array([[True, False]] * 3)
+    out = features(landmarks, present)
+    assert out.shape == (3, features.dim) and features.dim == LandmarkFeatures().dim + 2 * GEOMETRY_DIM
+    block = features.hand_dim
+    geometry = out[:, block - GEOMETRY_DIM : block]
+    np.testing.assert_allclose(geometry[1], geometry[0], atol=1e-5)
+    np.testing.assert_allclose(geometry[2], geometry[0], atol=1e-5)
+    assert np.abs(geometry[0, :19]).max() <= 1 + 1e-6 and geometry[0].std() > 0.05
+    assert not out[:, 2 * block - GEOMETRY_DIM : 2 * block].any(), "the absent hand is zeros"

@@ -18,15 +18,28 @@ hands are relative to each other, which two-handed signs need.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from seqrec.features.vision.hand_layout import MIDDLE_MCP, N_COORDS, N_HAND_LANDMARKS, N_HANDS, WRIST
+from seqrec.features.vision.hand_layout import FINGERS, MIDDLE_MCP, N_COORDS, N_HAND_LANDMARKS, N_HANDS, WRIST
 
 # A hand whose palm measures less than this (in image widths) is collapsed to a point: no hand.
 MIN_PALM = 1e-4
+# Pairs of consecutive bones whose angle is a joint's bend: along each finger (wrist -> knuckle ->
+# ... -> tip: three joints a finger), and between neighbouring fingers' first bones (their spread).
+_FINGER_JOINTS = [
+    ((finger[i - 1] if i else WRIST, finger[i]), (finger[i], finger[i + 1]))
+    for finger in FINGERS
+    for i in range(3)
+]
+_SPREADS = [((WRIST, a[0]), (WRIST, b[0])) for a, b in itertools.pairwise(FINGERS[1:])] + [
+    ((FINGERS[0][0], FINGERS[0][1]), (WRIST, FINGERS[1][0]))
+]
+_TIP_PAIRS = list(itertools.combinations([finger[-1] for finger in FINGERS], 2))
+GEOMETRY_DIM = len(_FINGER_JOINTS) + len(_SPREADS) + len(_TIP_PAIRS)  # 15 + 4 + 10
 # x is negated in the left hand's slot (slot 1).
 _MIRROR = np.array([[1.0, 1.0, 1.0], [-1.0, 1.0, 1.0]], np.float32)
 
@@ -44,6 +57,7 @@ class LandmarkFeatures:
     use_z: bool = True
     velocities: bool = True
     velocity_gain: float = 1.0
+    geometry: bool = False  # each hand's block also holds GEOMETRY_DIM joint angles and tip distances
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,7 +70,12 @@ class LandmarkFeatures:
     def hand_dim(self) -> int:
         """Width of one hand's block."""
         shape = N_HAND_LANDMARKS * self.n_coords
-        return 1 + shape + (shape + self.n_coords if self.velocities else 0)
+        return (
+            1
+            + shape
+            + (shape + self.n_coords if self.velocities else 0)
+            + (GEOMETRY_DIM if self.geometry else 0)
+        )
 
     @property
     def dim(self) -> int:
@@ -129,9 +148,32 @@ class LandmarkFeatures:
                 np.where(both[..., None], shape_velocity * gain, 0.0),
                 np.where(both[..., None], wrist_velocity * gain, 0.0),
             ]
+        if self.geometry:
+            parts.append(np.where(valid[..., None], hand_geometry(points), 0.0))
         hands = np.concatenate(parts, axis=-1).reshape(n_frames, N_HANDS * self.hand_dim)
 
         both_hands = valid.all(axis=1)
         between = (wrist[:, 1] - wrist[:, 0]) / palm.mean(axis=1)[:, None]
         between = np.where(both_hands[:, None], between, 0.0)
         return np.concatenate([hands, between], axis=1).astype(np.float32)
+
+
+def hand_geometry(points: np.ndarray) -> np.ndarray:
+    """[..., 21, c] landmarks (y in the units of x) -> [..., GEOMETRY_DIM]: the cosine of every
+    finger joint's bend and of the spread between neighbouring fingers, then the distances between
+    fingertips over the palm's size. None depends on the hand's size, its place, its turn in the
+    picture's plane or its side (a mirror keeps angles and distances)."""
+
+    def cosine(first: tuple[int, int], second: tuple[int, int]) -> np.ndarray:
+        a = points[..., first[1], :] - points[..., first[0], :]
+        b = points[..., second[1], :] - points[..., second[0], :]
+        norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+        return np.sum(a * b, axis=-1) / np.maximum(norms, 1e-9)
+
+    palm = np.linalg.norm(points[..., MIDDLE_MCP, :] - points[..., WRIST, :], axis=-1)
+    tips = [
+        np.linalg.norm(points[..., i, :] - points[..., j, :], axis=-1) / np.maximum(palm, MIN_PALM)
+        for i, j in _TIP_PAIRS
+    ]
+    angles = [cosine(a, b) for a, b in _FINGER_JOINTS + _SPREADS]
+    return np.stack(angles + tips, axis=-1).astype(np.float32)
