@@ -343,3 +343,25 @@ def test_an_image_folder_is_a_dataset_labelled_by_subfolder_and_cached(tmp_path)
     )
     metrics = evaluate_hands(GestureModel("sign-digits"), sequences)
     assert metrics["digit_accuracy"] == 1.0, metrics["confusion"]
+
+
+def test_tilt_turns_the_hand_out_of_the_picture_keeping_it_rigid(poses):
+    pose = poses[0]
+    tilt = LandmarkAugmentConfig(
+        rotation_degrees=0,
+        scale=0,
+        shear=0,
+        jitter=0,
+        finger_length=0,
+        drop_frames=0,
+        time_warp=0,
+        tilt_degrees=40,
+    )
+    tilted, _ = augment_landmarks(pose.landmarks, pose.present, pose.aspect, tilt, np.random.default_rng(3))
+
+    def distances(landmarks):  # in 3D, y in the units of x
+        points = landmarks[0, 1] * np.array([1.0, 1.0 / pose.aspect, 1.0])
+        return np.linalg.norm(points[:, None] - points[None], axis=-1)
+
+    np.testing.assert_allclose(distances(tilted), distances(pose.landmarks), atol=1e-5)
+    assert not np.allclose(tilted[..., :2], pose.landmarks[..., :2], atol=1e-3)

@@ -28,6 +28,8 @@ class LandmarkAugmentConfig:
     drop_frames : chance that a hand is missing in a frame (the detector lost it)
     time_warp : the sequence played at a speed of 1 ± up to this
     mirror : chance that the person's hands swap sides (a left-handed signer)
+    tilt_degrees : the hand turned out of the picture plane (about its wrist's horizontal and
+        vertical axes, through MediaPipe's z) by up to ± this each way: another person holds it so
     """
 
     rotation_degrees: float = 15.0
@@ -38,6 +40,7 @@ class LandmarkAugmentConfig:
     drop_frames: float = 0.05
     time_warp: float = 0.2
     mirror: float = 0.0
+    tilt_degrees: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -96,6 +99,8 @@ def _reshape_hand(hand: np.ndarray, config: LandmarkAugmentConfig, rng: np.rando
             base = relative[:, finger[0] : finger[0] + 1]
             bones = np.diff(relative[:, finger], axis=1) * factor
             relative[:, finger[1:]] = base + np.cumsum(bones, axis=1)
+    if config.tilt_degrees:
+        relative = relative @ _tilt(rng.uniform(-config.tilt_degrees, config.tilt_degrees, size=2)).T
     angle = np.deg2rad(rng.uniform(-config.rotation_degrees, config.rotation_degrees))
     scale = np.exp(rng.uniform(-config.scale, config.scale))
     shear_x, shear_y = rng.uniform(-config.shear, config.shear, size=2) if config.shear else (0.0, 0.0)
@@ -108,6 +113,14 @@ def _reshape_hand(hand: np.ndarray, config: LandmarkAugmentConfig, rng: np.rando
         relative += rng.normal(0.0, config.jitter, relative.shape).astype(np.float32) * palm
         relative[:, WRIST] = 0.0
     return wrist + relative
+
+
+def _tilt(degrees: np.ndarray) -> np.ndarray:
+    """The 3x3 rotation about the x axis by ``degrees[0]``, then about the y axis by ``degrees[1]``."""
+    (cos_x, cos_y), (sin_x, sin_y) = np.cos(np.deg2rad(degrees)), np.sin(np.deg2rad(degrees))
+    about_x = np.array([[1.0, 0.0, 0.0], [0.0, cos_x, -sin_x], [0.0, sin_x, cos_x]])
+    about_y = np.array([[cos_y, 0.0, sin_y], [0.0, 1.0, 0.0], [-sin_y, 0.0, cos_y]])
+    return (about_y @ about_x).astype(np.float32)
 
 
 def hold_pose(
