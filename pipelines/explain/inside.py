@@ -213,7 +213,7 @@ def _explained(
         layers=inside.layers,
         saliency=inside.saliency,
         saliency_target=inside.target,
-        ctc=_ctc_outputs(bundle, inside),
+        ctc=inside.ctc,
         **inputs,
     )
 
@@ -224,8 +224,7 @@ class _NetworkInside:
     layers: list
     saliency: np.ndarray
     target: str
-    log_probs: dict[str, np.ndarray]  # per CTC head [T', V]
-    best_paths: dict[str, np.ndarray]
+    ctc: dict[str, dict]  # as ``Explanation.ctc``
 
 
 def _network_inside(bundle: ModelBundle, features: np.ndarray) -> _NetworkInside:
@@ -247,13 +246,14 @@ def _network_inside(bundle: ModelBundle, features: np.ndarray) -> _NetworkInside
     weights = {name: value.detach().numpy() for name, value in encoder.lstm.state_dict().items()}
     layers = recurrent_steps(weights, encoder.dims.cell, recurrence_inputs[0].detach().numpy())
 
-    log_probs, best_paths, scores, targets = {}, {}, [], []
+    symbols = list(bundle.tokenizer.symbols) if bundle.tokenizer else []
+    ctc, scores, targets = {}, [], []
     for name, head_output in outputs.items():
         values = head_output[0]
         if values.ndim == 2:  # CTC: [T', V]; the score is the best path's log-probability
             best = values.argmax(dim=-1)
-            log_probs[name] = values.detach().numpy()
-            best_paths[name] = best.numpy()
+            posteriors = values.detach().exp().numpy()
+            ctc[name] = {"symbols": symbols, "posteriors": posteriors, "best_path": best.numpy()}
             scores.append(values.gather(1, best[:, None]).sum())
             targets.append(f"the log-probability of {name}'s best path")
         else:  # a classifier: the top label's log-probability
@@ -263,15 +263,7 @@ def _network_inside(bundle: ModelBundle, features: np.ndarray) -> _NetworkInside
             targets.append(f"the log-probability of {name}'s label {labels[top] if labels else top!r}")
     sum(scores).backward()
     saliency = (inputs.grad[0] * inputs[0]).detach().numpy()
-    return _NetworkInside(encoder.dims.stack, layers, saliency, " plus ".join(targets), log_probs, best_paths)
-
-
-def _ctc_outputs(bundle: ModelBundle, inside: _NetworkInside) -> dict[str, dict]:
-    symbols = list(bundle.tokenizer.symbols) if bundle.tokenizer else []
-    return {
-        name: {"symbols": symbols, "posteriors": np.exp(values), "best_path": inside.best_paths[name]}
-        for name, values in inside.log_probs.items()
-    }
+    return _NetworkInside(encoder.dims.stack, layers, saliency, " plus ".join(targets), ctc)
 
 
 def _thumbnails(path: str, sample: dict, times: np.ndarray) -> list[tuple[float, np.ndarray]]:
