@@ -149,7 +149,7 @@ class LandmarkFeatures:
                 np.where(both[..., None], wrist_velocity * gain, 0.0),
             ]
         if self.geometry:
-            parts.append(np.where(valid[..., None], hand_geometry(points), 0.0))
+            parts.append(np.where(valid[..., None], hand_geometry(points, palm), 0.0))
         hands = np.concatenate(parts, axis=-1).reshape(n_frames, N_HANDS * self.hand_dim)
 
         both_hands = valid.all(axis=1)
@@ -158,8 +158,9 @@ class LandmarkFeatures:
         return np.concatenate([hands, between], axis=1).astype(np.float32)
 
 
-def hand_geometry(points: np.ndarray) -> np.ndarray:
-    """[..., 21, c] landmarks (y in the units of x) -> [..., GEOMETRY_DIM]: the cosine of every
+def hand_geometry(points: np.ndarray, palm: np.ndarray) -> np.ndarray:
+    """[..., 21, c] landmarks (y in the units of x) and each hand's palm size [...] (wrist to
+    middle-finger knuckle, as the features measure it) -> [..., GEOMETRY_DIM]: the cosine of every
     finger joint's bend and of the spread between neighbouring fingers, then the distances between
     fingertips over the palm's size. None depends on the hand's size, its place, its turn in the
     picture's plane or its side (a mirror keeps angles and distances)."""
@@ -170,7 +171,6 @@ def hand_geometry(points: np.ndarray) -> np.ndarray:
         norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
         return np.sum(a * b, axis=-1) / np.maximum(norms, 1e-9)
 
-    palm = np.linalg.norm(points[..., MIDDLE_MCP, :] - points[..., WRIST, :], axis=-1)
     tips = [
         np.linalg.norm(points[..., i, :] - points[..., j, :], axis=-1) / np.maximum(palm, MIN_PALM)
         for i, j in _TIP_PAIRS
