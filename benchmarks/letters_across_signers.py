@@ -32,6 +32,7 @@ from seqrec.pipelines.hands import NO_LABEL
 from seqrec.pipelines.hands.data import load_hand_sequences, load_landmarks
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.recognizer import GestureRecognizer
+from seqrec.pipelines.hands.scoring import confusion_counts
 from seqrec.pipelines.hands.sequence import HandSequence
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,10 +82,7 @@ def read_letters(model: GestureModel, sequences: list[HandSequence], mirror: boo
 
 def score(truths: list[str], predictions: list[str], labels: list[str], png: Path | None) -> dict:
     correct = sum(t == p for t, p in zip(truths, predictions, strict=True))
-    confusion: dict[str, dict[str, int]] = {}
-    for truth, predicted in zip(truths, predictions, strict=True):
-        confusion.setdefault(truth, {}).setdefault(predicted, 0)
-        confusion[truth][predicted] += 1
+    confusion = confusion_counts(zip(truths, predictions, strict=True))
     if png is not None:
         confusion_png(confusion, [label for label in labels if label in confusion], png, png.stem)
     return {

@@ -3,11 +3,22 @@ what evaluation reports."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from seqrec.pipelines.core.metrics import error_rates
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.sequence import HandSequence
+
+
+def confusion_counts(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """(truth, guess) pairs as {truth: {guess: count}}."""
+    confusion: dict[str, dict[str, int]] = {}
+    for truth, guess in pairs:
+        confusion.setdefault(truth, {}).setdefault(guess, 0)
+        confusion[truth][guess] += 1
+    return confusion
 
 
 def evaluate_hands(
@@ -29,11 +40,7 @@ def evaluate_hands(
             continue
         accuracy = sum(truth == guess for truth, guess in pairs) / len(pairs)
         metrics[f"{head.name}_accuracy"] = round(accuracy, 4)
-        confusion: dict[str, dict[str, int]] = {}
-        for truth, guess in pairs:
-            confusion.setdefault(truth, {}).setdefault(guess, 0)
-            confusion[truth][guess] += 1
-        metrics.setdefault("confusion", {})[head.name] = confusion
+        metrics.setdefault("confusion", {})[head.name] = confusion_counts(pairs)
         errors.append(1.0 - accuracy)
     if model.ctc_head is not None:
         readings = [model.read_symbols(s)["text"] for s in sequences]
