@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from seqrec.features import LandmarkAugmentConfig, LandmarkFeatures, augment_landmarks, hold_pose
+from seqrec.features.vision.hand_layout import FINGERS
 from seqrec.models import EncoderDims, HeadDims, ModelDims, SequenceModel, load_bundle
 from seqrec.pipelines.hands import NO_LABEL
 from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence
@@ -365,3 +366,21 @@ def test_tilt_turns_the_hand_out_of_the_picture_keeping_it_rigid(poses):
 
     np.testing.assert_allclose(distances(tilted), distances(pose.landmarks), atol=1e-5)
     assert not np.allclose(tilted[..., :2], pose.landmarks[..., :2], atol=1e-3)
+
+
+def test_joint_bending_keeps_every_bone_and_the_palm_and_moves_the_fingertips(poses):
+    pose = poses[0]
+    bend = LandmarkAugmentConfig(0, 0, 0, 0, 0, 0, 0, joint_degrees=20)
+    bent, _ = augment_landmarks(pose.landmarks, pose.present, pose.aspect, bend, np.random.default_rng(5))
+
+    def bones(landmarks):  # each finger's bones and the wrist-to-knuckle spokes, in 3D
+        points = landmarks[0, 1] * np.array([1.0, 1.0 / pose.aspect, 1.0])
+        return np.concatenate(
+            [np.linalg.norm(np.diff(points[[0, *finger]], axis=0), axis=-1) for finger in FINGERS]
+        )
+
+    hand = pose.landmarks[0, 1]
+    assert pose.present[0, 1]
+    np.testing.assert_allclose(bones(bent), bones(pose.landmarks), rtol=1e-4)
+    np.testing.assert_allclose(bent[0, 1, [0, 1, 5, 9, 13, 17]], hand[[0, 1, 5, 9, 13, 17]], atol=1e-6)
+    assert not np.allclose(bent[0, 1, [4, 8, 12, 16, 20]], hand[[4, 8, 12, 16, 20]], atol=1e-3)

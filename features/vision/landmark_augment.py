@@ -15,6 +15,8 @@ import numpy as np
 
 from seqrec.features.vision.hand_layout import FINGERS, MIDDLE_MCP, N_HANDS, WRIST
 
+INDEX_MCP, PINKY_MCP = 5, 17  # the knuckles at either end of the palm
+
 
 @dataclass(frozen=True)
 class LandmarkAugmentConfig:
@@ -30,6 +32,8 @@ class LandmarkAugmentConfig:
     mirror : chance that the person's hands swap sides (a left-handed signer)
     tilt_degrees : the hand turned out of the picture plane (about its wrist's horizontal and
         vertical axes, through MediaPipe's z) by up to ± this each way: another person holds it so
+    joint_degrees : each finger joint (knuckle, middle and end joint) bent or straightened by up to
+        ± this, about the knuckles' line: another person curls a finger more or less for one shape
     """
 
     rotation_degrees: float = 15.0
@@ -41,6 +45,7 @@ class LandmarkAugmentConfig:
     time_warp: float = 0.2
     mirror: float = 0.0
     tilt_degrees: float = 0.0
+    joint_degrees: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -99,6 +104,8 @@ def _reshape_hand(hand: np.ndarray, config: LandmarkAugmentConfig, rng: np.rando
             base = relative[:, finger[0] : finger[0] + 1]
             bones = np.diff(relative[:, finger], axis=1) * factor
             relative[:, finger[1:]] = base + np.cumsum(bones, axis=1)
+    if config.joint_degrees:
+        _bend_joints(relative, config.joint_degrees, rng)
     if config.tilt_degrees:
         relative = relative @ _tilt(rng.uniform(-config.tilt_degrees, config.tilt_degrees, size=2)).T
     angle = np.deg2rad(rng.uniform(-config.rotation_degrees, config.rotation_degrees))
@@ -113,6 +120,27 @@ def _reshape_hand(hand: np.ndarray, config: LandmarkAugmentConfig, rng: np.rando
         relative += rng.normal(0.0, config.jitter, relative.shape).astype(np.float32) * palm
         relative[:, WRIST] = 0.0
     return wrist + relative
+
+
+def _bend_joints(relative: np.ndarray, degrees: float, rng: np.random.Generator) -> None:
+    """Bend every joint of every finger of a wrist-relative track [T, 21, 3] in place, by one angle
+    per joint for all frames, about the line through the index and little finger knuckles (the
+    axis fingers curl about; the thumb's is another, but near enough for a few degrees)."""
+    axis = relative[:, PINKY_MCP] - relative[:, INDEX_MCP]
+    axis /= np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-9)
+    for finger in FINGERS:
+        for joint in range(len(finger) - 1):
+            angle = np.deg2rad(rng.uniform(-degrees, degrees))
+            pivot = relative[:, finger[joint] : finger[joint] + 1]
+            distal = relative[:, finger[joint + 1 :]] - pivot
+            relative[:, finger[joint + 1 :]] = pivot + _rotated(distal, axis[:, None], angle)
+
+
+def _rotated(vectors: np.ndarray, axis: np.ndarray, angle: float) -> np.ndarray:
+    """Rodrigues' rotation of ``vectors`` [..., 3] about the unit ``axis`` (broadcast) by ``angle``."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    along = np.sum(vectors * axis, axis=-1, keepdims=True) * axis
+    return vectors * cos + np.cross(axis, vectors) * sin + along * (1.0 - cos)
 
 
 def _tilt(degrees: np.ndarray) -> np.ndarray:
