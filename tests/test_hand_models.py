@@ -384,3 +384,32 @@ def test_joint_bending_keeps_every_bone_and_the_palm_and_moves_the_fingertips(po
     np.testing.assert_allclose(bones(bent), bones(pose.landmarks), rtol=1e-4)
     np.testing.assert_allclose(bent[0, 1, [0, 1, 5, 9, 13, 17]], hand[[0, 1, 5, 9, 13, 17]], atol=1e-6)
     assert not np.allclose(bent[0, 1, [4, 8, 12, 16, 20]], hand[[4, 8, 12, 16, 20]], atol=1e-3)
+
+
+def test_fine_tuning_starts_from_the_bundles_weights_and_needs_its_labels(tmp_path, tiny_dataset):
+    """``train.init_from``: how a shipped model is adapted to one person's hand. At learning rate 0
+    the fine-tuned bundle is the one it started from; a head with other labels is refused."""
+    from seqrec.pipelines.core.errors import ConfigError
+
+    quick = {"epochs": 1, "batch_frames": 64, "warmup_steps": 0, "loader_workers": 0}
+    source = train_hands(tiny_recipe(tmp_path, tiny_dataset, train=quick), log=lambda *_: None)
+    (tmp_path / "tuned").mkdir()
+    tuned = train_hands(
+        tiny_recipe(tmp_path / "tuned", tiny_dataset, train=quick | {"lr": 0.0, "init_from": str(source)}),
+        log=lambda *_: None,
+    )
+    start, end = load_bundle(source).model.state_dict(), load_bundle(tuned).model.state_dict()
+    for name, value in start.items():
+        torch.testing.assert_close(end[name], value, msg=name)
+
+    (tmp_path / "other").mkdir()
+    other = tiny_recipe(
+        tmp_path / "other",
+        tiny_dataset,
+        heads={"shape": {"kind": "classifier", "labels": SHAPES[::-1]}},
+        train=quick | {"init_from": str(source)},
+    )
+    with pytest.raises(
+        ConfigError, match=r"train.init_from: .*: its heads shape: .* differ from this recipe's"
+    ):
+        train_hands(other, log=lambda *_: None)

@@ -198,8 +198,17 @@ def test_range_checks_are_config_errors_from_load_recipe(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"hands.yaml: data: hold_frames must be at least 1, not 0$"):
         load_recipe(hands, {"data.hold_frames": 0})
-    with pytest.raises(ConfigError, match=r"hands.yaml: train.init_from: hands recipes do not start from"):
-        load_recipe(hands, {"train.init_from": "sign-digits"})
+
+
+def test_a_hands_recipe_refuses_to_start_from_a_speech_bundle(tmp_path, capsys):
+    hands = tmp_path / "hands.yaml"
+    hands.write_text(
+        "name: h\nmodality: hands\ndata: {train: [a], dev: [b]}\nheads: {g: {kind: classifier}}\n"
+        f"output_dir: {tmp_path / 'run'}\n"
+    )
+    assert main(["train", str(hands), "--set", f"train.init_from={COMPAT / 'speech-bundle'}"]) == 2
+    assert "train.init_from: " in (line := _one_line(capsys)) and "a speech model, not a hands one" in line
+    assert not (tmp_path / "run").exists()
 
 
 def _bundle_copy(tmp_path: Path, source: str, change) -> Path:

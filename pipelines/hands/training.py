@@ -22,12 +22,15 @@ from torch.nn.utils.rnn import pad_sequence
 from seqrec.features import LandmarkAugmentConfig, LandmarkFeatures, augment_landmarks, hold_pose
 from seqrec.models import (
     FORMAT_VERSION,
+    BundleError,
     CharTokenizer,
     EncoderDims,
     HeadDims,
     InferenceModel,
     ModelDims,
     SequenceModel,
+    load_bundle,
+    read_bundle_config,
 )
 from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence, compose_set
@@ -64,6 +67,9 @@ class HandDataConfig:
     # so a model taught on photos reads video windows too.
     hold_frames: int = 1
     compose: ComposeConfig | None = None
+    # Every frame with a hand of a recorded take is a pose of the take's label (a held handshape
+    # such as a letter, recorded with ``seqrec record``), trained as hold_frames says.
+    poses_from_takes: bool = False
 
     def __post_init__(self):
         for key in ("train", "dev"):
@@ -95,8 +101,6 @@ class HandRecipe(RecipeBase):
             raise ValueError("a hands recipe needs at least one head")
         if self.data.compose is not None and [h.kind for h in self.heads.values()] != ["ctc"]:
             raise ValueError("data.compose makes CTC sequences: it needs exactly one head, of kind ctc")
-        if self.train.init_from:
-            raise ValueError("train.init_from: hands recipes do not start from a bundle's weights")
 
 
 IGNORE = -100  # a classifier target this item does not have (CrossEntropy's ignore_index)
@@ -122,9 +126,14 @@ class HandTraining:
     def load_data(self, ranks: Distributed, log) -> str:
         recipe = self.recipe
         cache = recipe.run_dir / "landmarks"
-        # Every row of train and dev is checked before MediaPipe reads the first photo.
+        # Every row of train and dev, and the bundle to start from, are checked before MediaPipe
+        # reads the first photo.
+        if recipe.train.init_from:
+            _check_start(recipe, recipe.train.init_from)
         check_training_rows([*recipe.data.train, *recipe.data.dev])
         train_set = load_hand_sequences(recipe.data.train, cache, log, strict=True)
+        if recipe.data.poses_from_takes:
+            train_set = poses_of_takes(train_set)
         self.train_set = [s for s in train_set if s.found]
         if not self.train_set:
             raise ConfigError(
@@ -132,6 +141,8 @@ class HandTraining:
                 f"{len(train_set)} items: nothing to train on"
             )
         dev_set = load_hand_sequences(recipe.data.dev, cache, log, strict=True)
+        if recipe.data.poses_from_takes:
+            dev_set = poses_of_takes(dev_set)
         if recipe.data.compose is not None:
             found = [s for s in dev_set if s.found]
             if not found:
@@ -160,7 +171,11 @@ class HandTraining:
         self.device = device
         # Each head's name and labels: a checkpoint trained on other labels must not resume.
         vocabulary = [f"{name}:{'|'.join(symbols)}" for name, symbols in self.heads.items()]
-        return SequenceModel(dims).to(device), vocabulary
+        model = SequenceModel(dims)
+        if recipe.train.init_from and fresh:
+            _initialise_from(model, self.heads, recipe.train.init_from)
+            log(f"starting from the weights of {recipe.train.init_from}")
+        return model.to(device), vocabulary
 
     def _plan(self, epoch: int) -> tuple[list[HandSequence], list[list[tuple[int, ...]]]]:
         items = _epoch_items(self.recipe, self.train_set, epoch)
@@ -203,6 +218,61 @@ class HandTraining:
             "training": training,
             "metrics": {"dev": dev},
         }
+
+
+def poses_of_takes(takes: list[HandSequence]) -> list[HandSequence]:
+    """Each frame with a hand of each take as a one-frame sequence with the take's labels."""
+    return [
+        HandSequence(
+            take.landmarks[i : i + 1],
+            take.present[i : i + 1],
+            take.aspect,
+            labels=take.labels,
+            path=f"{take.path}#{i}",
+        )
+        for take in takes
+        for i in np.flatnonzero(take.present.any(axis=1))
+    ]
+
+
+def _check_start(recipe: HandRecipe, bundle: str) -> None:
+    """What can be checked of ``train.init_from`` before any data is read: a hands bundle with this
+    recipe's features (the same dims with other features would fit and mislead)."""
+    try:
+        config = read_bundle_config(bundle)
+    except BundleError as error:
+        raise ConfigError(f"train.init_from: {error}") from None
+    if config.get("modality") != "hands":
+        raise ConfigError(f"train.init_from: {bundle}: a {config.get('modality')} model, not a hands one")
+    theirs, ours = config.get("features") or {}, recipe.features.to_dict()
+    if theirs != ours:
+        differ = sorted(key for key in {*theirs, *ours} if theirs.get(key) != ours.get(key))
+        raise ConfigError(
+            f"train.init_from: {bundle}: its features differ from this recipe's in "
+            + ", ".join(f"{key} ({theirs.get(key)!r} there, {ours.get(key)!r} here)" for key in differ)
+        )
+
+
+def _initialise_from(model: SequenceModel, heads: dict[str, list[str]], bundle: str) -> None:
+    """Start ``model`` from the weights of ``bundle`` (fine-tuning, e.g. to one person's hand): the
+    same encoder and the same heads with the same labels in the same order, or an error."""
+    source = load_bundle(bundle)
+    theirs = {name: spec["labels"] for name, spec in source.config["heads"].items()}
+    if theirs != heads:
+        raise ConfigError(
+            f"train.init_from: {bundle}: its heads {_head_summary(theirs)} differ from this "
+            f"recipe's {_head_summary(heads)}"
+        )
+    if source.model.dims != model.dims:
+        raise ConfigError(
+            f"train.init_from: {bundle}: its dims {source.model.dims.encoder} differ from this "
+            f"recipe's {model.dims.encoder}"
+        )
+    model.load_state_dict(source.model.state_dict())
+
+
+def _head_summary(heads: dict[str, list[str]]) -> str:
+    return "; ".join(f"{name}: {' '.join(labels)}" for name, labels in heads.items())
 
 
 def _ctc_head(recipe: HandRecipe) -> str | None:
