@@ -604,9 +604,27 @@ def test_recording_without_a_hand_writes_nothing(capsys, tmp_path):
     )
     assert (code, out) == (1, "") and len(err) == 1
     assert err[0].startswith(f"seqrec: {video}: no hand in view in ") and err[0].endswith(
-        " frames; nothing recorded"
+        " frames; 'Open' not recorded"
     )
     assert not (tmp_path / "data").exists()
+
+
+def test_one_run_records_a_take_per_label_after_a_pause_each(capsys, tmp_path):
+    """Enrolment: a prompt, a pause to get ready, then the take, label after label, from one
+    source (the clip, 1.5 s long: two 0.3 s takes with 0.1 s pauses fit)."""
+    code, _, err = run_cli(
+        capsys, "record", "A", "B", "--video", CLIP, "--seconds", "0.3", "--pause", "0.1", "--out", tmp_path
+    )
+    assert code == 0
+    assert err == [
+        "seqrec: A: get ready (0.1 s)",
+        f"seqrec: A: recording 0.3 s from {CLIP}",
+        "seqrec: B: get ready (0.1 s)",
+        f"seqrec: B: recording 0.3 s from {CLIP}",
+    ]
+    sequences = load_hand_sequences([tmp_path], tmp_path / "cache")
+    assert [s.label for s in sequences] == ["A", "B"]
+    assert all(s.timestamps[-1] < 0.3 and s.present[:, 0].mean() > 0.9 for s in sequences)
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,9 @@
-"""``seqrec record LABEL``: record hand landmarks from a camera into a landmark dataset folder.
+"""``seqrec record LABEL...``: record hand landmarks from a camera into a landmark dataset folder.
 
-Each run adds one take with its label, so a few runs (one per gesture) build a dataset that a
-hands recipe trains on (``data.train: [DIR]``). ``--video FILE`` plays a video file in real time
-through the camera's code path instead.
+Each label is one take, so one run with several labels (``seqrec record {A..Z} ...``: a prompt per
+label, a pause to get ready, then the take) or a few runs build a dataset that a hands recipe
+trains on (``data.train: [DIR]``), or that fine-tunes a shipped model to one person's hand.
+``--video FILE`` plays a video file in real time through the camera's code path instead.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ def add_record_parser(commands) -> None:
     """Add the ``record`` command to the ``seqrec`` parser's subcommands."""
     p = commands.add_parser(
         "record",
-        help="record hand landmarks (not video) from a camera into a dataset folder, with a label",
-        description="Record SECONDS of hand landmarks from a camera and add them, labelled LABEL, to the "
-        "landmark dataset in DIR (DIR/manifest.jsonl and DIR/landmarks/*.npz). Run once per take; a "
-        "recipe trains on DIR.",
+        help="record hand landmarks (not video) from a camera into a dataset folder, with labels",
+        description="Record SECONDS of hand landmarks from a camera per LABEL and add each take, labelled, "
+        "to the landmark dataset in DIR (DIR/manifest.jsonl and DIR/landmarks/*.npz). With several labels, "
+        "each is prompted and recorded after a pause to get ready. A recipe trains on DIR.",
     )
-    p.add_argument("label", metavar="LABEL", help="what the hands show in this take, e.g. Open")
+    p.add_argument(
+        "labels",
+        nargs="+",
+        metavar="LABEL",
+        help="what the hands show in each take, in order, e.g. Open, or A B C ... for letters",
+    )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--camera", type=int, metavar="N", help="the camera with this index (0: the first)")
     source.add_argument(
@@ -36,6 +42,13 @@ def add_record_parser(commands) -> None:
         "--out", required=True, metavar="DIR", help="the dataset folder (made if missing; takes are added)"
     )
     p.add_argument(
+        "--pause",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="seconds to get ready before each take when there are several labels (default 2)",
+    )
+    p.add_argument(
         "--flip", action="store_true", help="mirror the frames first (a camera that shows you as in a mirror)"
     )
     p.set_defaults(run=run_record)
@@ -43,22 +56,25 @@ def add_record_parser(commands) -> None:
 
 def run_record(args: argparse.Namespace) -> int:
     """Run ``seqrec record``; returns the exit code."""
-    label = args.label.strip()
-    if not label:
-        raise UsageError("record: LABEL is empty")
-    if label == NO_LABEL:
+    labels = [label.strip() for label in args.labels]
+    if not all(labels):
+        raise UsageError("record: a LABEL is empty")
+    if NO_LABEL in labels:
         raise UsageError(
             f"record: the label {NO_LABEL!r} is what models say when no hand is in view; choose another"
         )
     if not args.seconds > 0:
         raise UsageError(f"--seconds {args.seconds:g}: give a positive duration")
+    if not args.pause >= 0:
+        raise UsageError(f"--pause {args.pause:g}: give 0 or more seconds")
     if args.camera is not None and args.camera < 0:
         raise UsageError(f"--camera {args.camera}: a camera index is 0 or more")
 
     from seqrec.features import FrameSource, HandLandmarker, InputError, ModelFileError
     from seqrec.features.vision.frame_readers import paced
-    from seqrec.pipelines.hands.recording import append_take, record_take
+    from seqrec.pipelines.hands.recording import append_take, record_take, skip_seconds
 
+    kept = failed = 0
     with native_stderr_silenced():
         try:
             landmarks = HandLandmarker()
@@ -69,20 +85,34 @@ def run_record(args: argparse.Namespace) -> int:
                 landmarks,
                 FrameSource(args.camera if args.camera is not None else args.video, flip=args.flip) as source,
             ):
-                if args.camera is not None:
-                    report(f"recording {label!r} for {args.seconds:g} s from {source.name}")
-                frames = source if args.camera is not None else paced(source)
-                take = record_take(frames, args.seconds, landmarks, source=source.name)
+                frames = iter(source if args.camera is not None else paced(source))
+                for label in labels:
+                    if len(labels) > 1 and args.pause > 0:
+                        report(f"{label}: get ready ({args.pause:g} s)")
+                        skip_seconds(frames, args.pause)
+                    if args.camera is not None or len(labels) > 1:
+                        report(f"{label}: recording {args.seconds:g} s from {source.name}")
+                    take = record_take(frames, args.seconds, landmarks, source=source.name)
+                    if _keep(take, label, args.out, source.name, append_take):
+                        kept += 1
+                    else:
+                        failed += 1
         except InputError as error:
-            report(f"{error}; nothing recorded")
+            report(f"{error}; " + (f"the {kept} takes before it are kept" if kept else "nothing recorded"))
             return EXIT_SOME_FAILED
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _keep(take, label: str, out: str, source_name: str, append_take) -> bool:
+    """Add a take with a hand in view to the dataset and print its line; say why not otherwise."""
     seen = int(take.sequence.present.any(axis=1).sum())
     if not seen:
-        report(source.name, f"no hand in view in {len(take.sequence)} frames; nothing recorded")
-        return EXIT_SOME_FAILED
-    landmark_file = append_take(args.out, take, label)
+        report(source_name, f"no hand in view in {len(take.sequence)} frames; {label!r} not recorded")
+        return False
+    landmark_file = append_take(out, take, label)
     print(
         f"{landmark_file}\t{label}\t{len(take.sequence)} frames, {take.seconds:.2f} s, "
-        f"a hand in {seen}, {take.dropped} dropped to keep up"
+        f"a hand in {seen}, {take.dropped} dropped to keep up",
+        flush=True,
     )
-    return EXIT_OK
+    return True

@@ -10,7 +10,7 @@ labels build one dataset that ``load_hand_sequences`` and a hands recipe read.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +61,16 @@ def record_take(
                 break
             hands.append(tracker.detect(rgb, at - first))
     return Take(sequence_of_hands(hands, path=source), reader.read, reader.dropped)
+
+
+def skip_seconds(frames: Iterator[Frame], seconds: float) -> None:
+    """Let ``seconds`` of ``frames`` go by unread (the pause before a take); a source that ends
+    first ends it."""
+    first: float | None = None
+    for at, _ in frames:
+        first = at if first is None else first
+        if at - first >= seconds:
+            return
 
 
 def append_take(folder: str | os.PathLike, take: Take, label: str) -> Path:
