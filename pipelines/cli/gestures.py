@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from seqrec.pipelines.cli.errors import EXIT_OK, EXIT_SOME_FAILED, UsageError, report
-from seqrec.pipelines.cli.options import add_runtime_options
+from seqrec.pipelines.cli.options import WORDS_HELP, add_runtime_options, read_word_list
 from seqrec.pipelines.core.files import replaced_atomically
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
 from seqrec.pipelines.core.output_formats import JsonArrayWriter, escaped, write_jsonl_line
@@ -58,6 +58,7 @@ def add_gestures_parser(commands) -> None:
         action="store_true",
         help="mirror the pictures first (a camera that shows you as in a mirror)",
     )
+    p.add_argument("--words", metavar="LIST", help=f"a model that spells (sign-letters-ctc): {WORDS_HELP}")
     add_runtime_options(p)
     live = p.add_argument_group(
         "live", "instead of PATH: label changes as they happen, keeping up with the camera"
@@ -87,18 +88,28 @@ def add_gestures_parser(commands) -> None:
 def run_gestures(args: argparse.Namespace) -> int:
     """Run ``seqrec gestures``; returns the exit code."""
     _check_arguments(args)
+    words = read_word_list(args.words) if args.words is not None else None
     from seqrec.features import ModelFileError
     from seqrec.pipelines.hands.recognizer import GestureRecognizer
 
     with native_stderr_silenced():
         try:
             recognizer = GestureRecognizer(
-                args.model, args.device, flip=args.flip, runtime=args.runtime, threads=NETWORK_THREADS
+                args.model,
+                args.device,
+                flip=args.flip,
+                runtime=args.runtime,
+                threads=NETWORK_THREADS,
+                words=words,
             )
             if "torch" in sys.modules:  # the torch runtime
                 sys.modules["torch"].set_num_threads(NETWORK_THREADS)
         except ModelFileError as error:
             raise UsageError(str(error)) from None
+        except ValueError as error:
+            if words is None:
+                raise
+            raise UsageError(f"--words: {error}") from None  # a word the model cannot spell
         with recognizer:
             if args.overlay_png:
                 return _save_overlay(args, recognizer.model, recognizer.landmarks)

@@ -15,3 +15,28 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     """``--runtime`` and ``--device``: what runs the network, and where."""
     parser.add_argument("--runtime", choices=("onnx", "torch"), help=RUNTIME_HELP)
     parser.add_argument("--device", help=DEVICE_HELP)
+
+
+WORDS_HELP = (
+    "read only these words: a,b,c or @FILE (one word a line); a word the model cannot spell is a usage error"
+)
+
+
+def read_word_list(value: str) -> list[str]:
+    """``--words``: ``a,b,c``, or ``@FILE`` with one word a line (blank lines skipped)."""
+    from seqrec.pipelines.cli.errors import UsageError
+
+    if value.startswith("@"):
+        path = value[1:]
+        try:
+            with open(path, encoding="utf-8") as file:
+                words = [line.strip() for line in file]
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise UsageError(f"--words {value}: cannot read the word list ({reason})") from None
+    else:
+        words = [word.strip() for word in value.split(",")]
+    words = [word for word in words if word]
+    if not words:
+        raise UsageError(f"--words {value!r}: no words in it")
+    return words

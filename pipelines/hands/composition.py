@@ -66,7 +66,30 @@ def compose_sequence(
     ``poses`` are one-frame sequences with a hand found.
     """
     n_symbols = int(rng.integers(config.min_symbols, config.max_symbols + 1))
-    chosen = [poses[i] for i in rng.integers(len(poses), size=n_symbols)]
+    return compose_poses([poses[i] for i in rng.integers(len(poses), size=n_symbols)], config, rng)
+
+
+def compose_word(
+    word: str,
+    poses_by_label: dict[str, Sequence[HandSequence]],
+    config: ComposeConfig,
+    rng: np.random.Generator,
+) -> HandSequence:
+    """``word`` spelled symbol by symbol, each a pose of that label drawn from ``poses_by_label``
+    (one-frame sequences with a hand found); a doubled letter is two draws with a dip between."""
+    chosen = []
+    for symbol in word:
+        if not poses_by_label.get(symbol):
+            raise ValueError(f"compose_word: no pose of {symbol!r} to spell {word!r} with")
+        choices = poses_by_label[symbol]
+        chosen.append(choices[int(rng.integers(len(choices)))])
+    return compose_poses(chosen, config, rng)
+
+
+def compose_poses(
+    chosen: Sequence[HandSequence], config: ComposeConfig, rng: np.random.Generator
+) -> HandSequence:
+    """The poses ``chosen`` signed in this order (``compose_sequence`` without the drawing)."""
     shapes = [as_right_slot(p) for p in chosen]
     if any(s is None for s in shapes):
         raise ValueError("compose_sequence needs poses with a hand found")

@@ -44,6 +44,13 @@ class GestureModel:
     device : "cpu", "cuda", or None: the CPU under ONNX, CUDA when available under torch
     bundle : a model already loaded (as training evaluates the model it trains), instead of ``model``
     runtime : "onnx", "torch", or None: ONNX where the bundle has a graph and onnxruntime is installed
+    words : a CTC model's word list: it then reads only these words (``spelling``); a word it
+        cannot spell is a ``ValueError`` naming it
+
+    Raises
+    ------
+    BundleError
+        ``model`` is missing or broken, not a hands model, or (with ``words``) has no CTC head.
     """
 
     def __init__(
@@ -53,6 +60,7 @@ class GestureModel:
         bundle: InferenceModel | None = None,
         runtime: str | None = None,
         threads: int | None = None,
+        words: Sequence[str] | None = None,
     ):
         self.bundle = bundle or load_model(model, runtime, check_device(device), threads)
         config = self.bundle.config
@@ -73,6 +81,15 @@ class GestureModel:
             )
             for name, spec in config["heads"].items()
         ]
+        self.speller = None
+        if words is not None:
+            if self.ctc_head is None:
+                raise BundleError(
+                    f"{self.bundle.path}: a word list needs a model with a CTC head (one that spells)"
+                )
+            from seqrec.pipelines.hands.spelling import WordSpeller
+
+            self.speller = WordSpeller(self.ctc_head.labels, words)
 
     @property
     def name(self) -> str:
@@ -138,15 +155,18 @@ class GestureModel:
         return results
 
     def read_symbols(self, sequence: HandSequence) -> dict:
-        """A CTC model's reading of a whole sequence: ``text`` and ``symbols`` with times (s)."""
+        """A CTC model's reading of a whole sequence: ``text`` and ``symbols`` with times (s); with a
+        word list, ``text`` and ``words`` with times."""
         head = self.ctc_head
         if head is None:
             raise BundleError(f"{self.bundle.path}: this model has no CTC head")
         times = frame_times(sequence)
         if not sequence.found:
-            return {"text": "", "symbols": []}
+            return {"text": "", "words" if self.speller else "symbols": []}
         log_probs = self.run([self.features_of(sequence)])[head.name][0]
         stack = self.bundle.stack
+        if self.speller is not None:
+            return self.speller.read(log_probs, times, stack)
         symbols = []
         for span in greedy_decode(log_probs):
             first, last = span.start * stack, min(span.end * stack, len(times)) - 1

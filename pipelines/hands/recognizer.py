@@ -4,8 +4,8 @@
 MediaPipe's hand landmarker once and runs every input through the stages of ``stages``. Records
 are ``{"path", "label", "score", "hands"}`` for a photo (and ``labels`` per head when the model has
 several), ``{"path", "frames", "duration", "segments"}`` for a video (and a CTC model's ``text``
-and ``symbols``), or ``{"path", "error"}`` for an input that cannot be used. No hand in view is
-the label ``"none"``, never an error.
+and ``symbols``, or ``text`` and ``words`` with a word list), or ``{"path", "error"}`` for an
+input that cannot be used. No hand in view is the label ``"none"``, never an error.
 
 The network wrapper (``GestureModel``) and the windows and smoothing (``GestureStream``,
 ``LabelSmoother``) live in ``model`` and ``stream``.
@@ -31,7 +31,7 @@ __all__ = ["GestureRecognizer", "result_record"]
 
 # What a record carries besides ``path``, in the order the stages added them (see ``stages``).
 RESULT_FIELDS = frozenset(
-    {"frames", "duration", "label", "score", "hands", "labels", "segments", "text", "symbols"}
+    {"frames", "duration", "label", "score", "hands", "labels", "segments", "text", "symbols", "words"}
 )
 
 
@@ -45,6 +45,7 @@ class GestureRecognizer:
     flip : mirror every picture first (a selfie camera's recording)
     runtime : "onnx", "torch", or None: ONNX where the bundle has a graph and onnxruntime is installed
     threads : onnxruntime's threads (None: one per core)
+    words : for a model that spells (a CTC head): read only these words (``--words``)
 
     Raises
     ------
@@ -63,8 +64,9 @@ class GestureRecognizer:
         flip: bool = False,
         runtime: str | None = None,
         threads: int | None = None,
+        words: list[str] | None = None,
     ):
-        self.model = GestureModel(model, device, runtime=runtime, threads=threads)
+        self.model = GestureModel(model, device, runtime=runtime, threads=threads, words=words)
         self.landmarks = HandLandmarker()
         self.pipeline = gesture_pipeline(self.model, self.landmarks, flip)
         self.landmark_pipeline = landmark_file_pipeline(self.model)

@@ -144,7 +144,7 @@ class RecognizeGestures(Stage):
     """
 
     requires = ("media", "sequence")
-    provides = ("label", "score", "hands", "labels", "segments", "text", "symbols")
+    provides = ("label", "score", "hands", "labels", "segments", "text", "symbols", "words")
 
     def __init__(self, model: GestureModel):
         self.model = model
@@ -169,9 +169,10 @@ class RecognizeGestures(Stage):
         hands = int(sequence.present[0].sum())
         if not self.model.classifier_heads:
             reading = self.model.read_symbols(sequence)
+            parts = reading.get("words", reading.get("symbols"))  # with a word list: words
             return {
                 "label": reading["text"] or NO_LABEL,
-                "score": reading["symbols"][0]["score"] if reading["symbols"] else 0.0,
+                "score": parts[0]["score"] if parts else 0.0,
                 "hands": hands,
             }
         labels = self._labels(sequence)
