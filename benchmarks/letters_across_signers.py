@@ -1,14 +1,17 @@
 """ASL letters across signers: a letters model on its own signer's held-out frames and on SILFA's.
 
-    python benchmarks/letters_across_signers.py [--model runs/sign-letters/best] [--mirror]
+    python benchmarks/letters_across_signers.py [--model sign-letters] [--mirror]
 
-Leave-one-signer-out: the model (by default the first version, trained by
-``seqrec train configs/sign-letters.yaml`` on the first signer alone) is scored on
+Leave-one-signer-out: the model (by default the shipped ``sign-letters``, trained on the first
+signer alone, with the digit students' V, W, F and O) is scored on
 - the first signer's test blocks (data/sign-letters/test, from ``build_hand_models.py
   sign-letters --prepare-only``): the same person, other moments;
 - SILFA's 24 landmark frames (a second signer; MediaPipe Holistic's hands, no J or Z);
 - SILFA's 26 photos, through MediaPipe's hand landmarker as ``seqrec gestures`` runs them; a photo
-  with no hand found counts as an error.
+  with no hand found counts as an error;
+- the digit photos' dev students signing the four letters that share a digit's handshape (V, W, F,
+  O: ``LETTER_DIGIT_SHAPES``), through MediaPipe too: other people's hands, for choosing (the
+  digits' test students are not read).
 Where two hands are seen, only the higher one is read (``signing_hand``): SILFA's signer rests the
 other hand at the bottom of the picture, and the letters model knows one hand. ``--mirror`` also
 reads each hand's mirror image and keeps the surer reading:
@@ -98,7 +101,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", default=str(ROOT / "runs" / "sign-letters" / "best"))
+    parser.add_argument("--model", default="sign-letters")
     parser.add_argument("--mirror", action="store_true", help="test-time mirroring")
     args = parser.parse_args()
     model = GestureModel(args.model)
@@ -144,6 +147,15 @@ def main() -> int:
         ROOT / "docs" / f"confusion-sign-letters-silfa-photos{suffix}.png",
     )
     result["silfa_photos"]["hands_found"] = sum(p != NO_LABEL for p in photo_predictions)
+
+    shapes = load_hand_sequences(
+        [ROOT / "data" / "sign-letters" / "digit-shapes-dev.jsonl"], ROOT / "runs" / "sign-letters" / "cache"
+    )
+    shape_predictions = [label for label, _ in read_letters(model, shapes, args.mirror)]  # "none": no hand
+    result["digit_students_dev_shapes"] = score([s.label for s in shapes], shape_predictions, labels, None)
+    result["digit_students_dev_shapes"]["wrong"] = confusion_counts(
+        (s.label, p) for s, p in zip(shapes, shape_predictions, strict=True) if s.label != p
+    )
     print(json.dumps(result, indent=1))
     out = ROOT / "benchmarks" / "outputs" / f"letters_across_signers{suffix}.json"
     out.write_text(json.dumps(result, indent=1) + "\n")

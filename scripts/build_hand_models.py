@@ -1,6 +1,7 @@
 """Rebuild the bundled hand models: prepare data, train, evaluate on the held-out split, package.
 
     python scripts/build_hand_models.py [sign-digits] [hand-gestures] [sign-digits-ctc]
+                                        [sign-letters] [sign-letters-ctc]
                                         [--shared ../shared] [--prepare-only] [--skip-train]
 
 - sign-digits: the ASL digit photos (by student: configs/splits/sign_digits_students.json).
@@ -8,8 +9,12 @@
   blocks of the recordings.
 - sign-digits-ctc: digit strings composed from the digit photos' landmarks (train students for
   training, test students for the test sequences).
-- sign-letters (with --prepare-only: not packaged yet): one signer's A-Z webcam frames, by
-  contiguous blocks of each letter's take; train with `seqrec train configs/sign-letters.yaml`.
+- sign-letters: one signer's A-Z webcam frames, by contiguous blocks of each letter's take, with
+  the digit students' photos of the four letters that share a digit's handshape (train students;
+  dev students for choosing). Its test figure is the same signer's held-out blocks; other
+  signers are measured by benchmarks/letters_across_signers.py.
+- sign-letters-ctc: letter strings composed from the same frames (test blocks for the test
+  sequences); spelled words by benchmarks/spelled_words.py.
 
 Each step resumes: splits are kept in configs/splits/, landmarks are cached under runs/, training
 resumes from its checkpoint. Test figures go into the packaged bundle's config.json.
@@ -24,9 +29,14 @@ from pathlib import Path
 
 from seqrec.models import copy_bundle, read_bundle_config
 from seqrec.models.onnx_export import export_bundle
-from seqrec.pipelines.core.manifest import write_manifest
+from seqrec.pipelines.core.manifest import read_manifest, write_manifest
 from seqrec.pipelines.hands.composition import compose_set
-from seqrec.pipelines.hands.corpora import asl_letter_sets, digit_photo_rows, kinivi_sets
+from seqrec.pipelines.hands.corpora import (
+    asl_letter_sets,
+    digit_photo_rows,
+    digit_shape_letter_rows,
+    kinivi_sets,
+)
 from seqrec.pipelines.hands.data import load_hand_sequences, write_landmark_dataset
 from seqrec.pipelines.hands.model import GestureModel
 from seqrec.pipelines.hands.scoring import evaluate_hands
@@ -34,9 +44,7 @@ from seqrec.pipelines.hands.training import train_hands
 from seqrec.pipelines.recipes import load_recipe
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = ("sign-digits", "hand-gestures", "sign-digits-ctc")
-# Data prepared here, models not yet packaged: their generalisation to new signers is open work.
-PREPARE_ONLY = ("sign-letters",)
+MODELS = ("sign-digits", "hand-gestures", "sign-digits-ctc", "sign-letters", "sign-letters-ctc")
 TEST_SEQUENCES = 500
 TEST_SEED = 2026
 
@@ -52,10 +60,18 @@ def prepare(name: str, shared: Path) -> dict[str, Path]:
         for split, split_rows in rows.items():
             write_manifest(out / f"{split}.jsonl", split_rows)
         return {split: out / f"{split}.jsonl" for split in rows}
-    if name == "sign-letters":
+    if name in ("sign-letters", "sign-letters-ctc"):
+        out = ROOT / "data" / "sign-letters"
         sets = asl_letter_sets(hands / "asl_letters_one_signer" / "letters.npz")
-    else:
-        sets = kinivi_sets(hands / "kinivi")
+        written = {split: write_landmark_dataset(out / split, sequences) for split, sequences in sets.items()}
+        # Other hands for the letters that share a digit's shape; the digits' test students stay out.
+        digits = prepare("sign-digits", shared)
+        for split in ("train", "dev"):
+            rows = digit_shape_letter_rows(read_manifest(digits[split]))
+            written[f"digit-shapes-{split}"] = out / f"digit-shapes-{split}.jsonl"
+            write_manifest(written[f"digit-shapes-{split}"], rows)
+        return written
+    sets = kinivi_sets(hands / "kinivi")
     out = ROOT / "data" / name
     return {split: write_landmark_dataset(out / split, sequences) for split, sequences in sets.items()}
 
@@ -63,7 +79,7 @@ def prepare(name: str, shared: Path) -> dict[str, Path]:
 def evaluate_test(name: str, best: Path, manifests: dict[str, Path], run_dir: Path) -> dict:
     model = GestureModel(best)
     test = load_hand_sequences([manifests["test"]], run_dir / "landmarks", log=print)
-    if name == "sign-digits-ctc":
+    if name in ("sign-digits-ctc", "sign-letters-ctc"):
         recipe = load_recipe(ROOT / "configs" / f"{name}.yaml")
         test = compose_set([s for s in test if s.found], recipe.data.compose, TEST_SEQUENCES, TEST_SEED)
         return {
@@ -93,12 +109,9 @@ def main() -> int:
         "--skip-train", action="store_true", help="evaluate and package the existing best bundles"
     )
     args = parser.parse_args()
-    unknown = sorted(set(args.models) - set(MODELS) - set(PREPARE_ONLY))
+    unknown = sorted(set(args.models) - set(MODELS))
     if unknown:
-        parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS + PREPARE_ONLY)}")
-    unpackaged = sorted(set(args.models) & set(PREPARE_ONLY))
-    if unpackaged and not args.prepare_only:
-        parser.error(f"{', '.join(unpackaged)}: not packaged yet; use --prepare-only, then seqrec train")
+        parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
 
     for name in args.models or MODELS:
         manifests = prepare(name, args.shared)
@@ -115,6 +128,7 @@ def main() -> int:
             ),
         )
         config = read_bundle_config(best)
+        config["description"] = recipe.description  # as the recipe says it now
         config["metrics"].update(metrics)
         target = copy_bundle(best, ROOT / "models" / "pretrained" / name, config)
         export_bundle(target, target)  # the ONNX graph the light runtime runs ships with the weights
@@ -131,6 +145,15 @@ LIMITS = {
     "fingertip tracks were given whole hands by seqrec (see hand_corpora.kinivi_sets).",
     "sign-digits-ctc": "Trained only on sequences composed from still digit photos (hold, transition, dip "
     "between repeats, drift); no real signed video of digit strings was available to train or test on.",
+    "sign-letters": "One hand's shape only, from ONE signer's webcam frames (and other students' hands for "
+    "V, W, F and O): its test figure is that signer's held-out moments. On a second signer it is far less "
+    "sure: see benchmarks/outputs/letters_across_signers.json (SILFA's photos) for the measured figure, "
+    "and adapt it to your own hand with configs/sign-letters-personal.yaml. J and Z are held poses "
+    "(their motion is not in the data); letters that differ by orientation (H/U, K/P, G/Q) are the "
+    "hardest for new hands.",
+    "sign-letters-ctc": "Trained only on letter strings composed from ONE signer's still frames (hold, "
+    "transition, dip between doubled letters, drift), one word a sequence; no real video of "
+    "fingerspelling was available. A word list (--words) reads only its words.",
 }
 
 
@@ -148,7 +171,8 @@ def model_card(config: dict) -> str:
     """The bundle's README: what it does, what went in, how it scored, where it falls short."""
     recipe = config["training"]["recipe"]
     heads = "\n".join(
-        f"- `{name}` ({spec['kind']}): {', '.join(l for l in spec['labels'] if l != '<blank>')}"
+        f"- `{name}` ({spec['kind']}): "
+        + ", ".join('" " (between words)' if l == " " else l for l in spec["labels"] if l != "<blank>")
         for name, spec in config["heads"].items()
     )
     figures = "\n".join(
@@ -175,7 +199,7 @@ and licences in the repository's NOTICE.
 ## Limits
 {LIMITS.get(config["name"], "")}
 
-Licence: Apache-2.0, like the training data (see NOTICE).
+Licence of the weights: Apache-2.0; the training data's sources and licences are in NOTICE.
 """
 
 

@@ -7,8 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from seqrec.models import bundled_model_names
 from seqrec.models.tokenizer import BLANK
 from seqrec.pipelines.cli import main
+from seqrec.pipelines.hands.composition import ComposeConfig, compose_word
+from seqrec.pipelines.hands.corpora import ASL_LETTERS_ASPECT
+from seqrec.pipelines.hands.data import save_landmarks
+from seqrec.pipelines.hands.model import GestureModel
+from seqrec.pipelines.hands.sequence import UNNAMED_HEAD, HandSequence, empty_hands
 from seqrec.pipelines.hands.spelling import HeadSymbols, WordSpeller, checked_words
 
 pytest.importorskip("flashlight.lib.text", reason="beam search is the [lm] extra")
@@ -82,3 +88,46 @@ def test_words_on_a_model_that_does_not_spell_is_a_usage_error(capsys, tmp_path)
     assert "missing.txt: cannot read the word list (No such file or directory)" in line
     assert main(["gestures", str(PHOTO), "--words", " , "]) == 2
     assert "no words in it" in _one_line(capsys)
+
+
+# -- the shipped letter models, on the first signer's held-out frames -------------------------------
+
+LETTER_FRAMES = PHOTO.parent / "asl_letters_catdog.npz"  # C A T D O G from the test blocks
+
+
+def _letter_poses() -> dict[str, HandSequence]:
+    with np.load(LETTER_FRAMES, allow_pickle=False) as data:
+        poses = {}
+        for points, label in zip(data["landmarks"], data["label"], strict=True):
+            hands, present = empty_hands(1)
+            hands[0, 1], present[0, 1] = points, True  # as asl_letter_sets places them
+            poses[str(label)] = HandSequence(
+                hands, present, ASL_LETTERS_ASPECT, labels={UNNAMED_HEAD: str(label)}
+            )
+    return poses
+
+
+@pytest.mark.skipif("sign-letters" not in bundled_model_names(), reason="sign-letters is not built yet")
+def test_sign_letters_reads_held_out_letters_of_its_signer():
+    poses = _letter_poses()
+    readings = GestureModel("sign-letters").classify(list(poses.values()))
+    assert [r["letter"][0] for r in readings] == list(poses)
+
+
+@pytest.mark.skipif(
+    "sign-letters-ctc" not in bundled_model_names(), reason="sign-letters-ctc is not built yet"
+)
+def test_a_spelled_word_reads_as_the_listed_word(tmp_path):
+    """C, A, T signed one after another (held, moved between, placed as the recipe composes), saved
+    as a landmark file, read with a word list of near misses, as `seqrec gestures --words` reads."""
+    from seqrec.pipelines.hands.recognizer import GestureRecognizer
+
+    poses = {label: [pose] for label, pose in _letter_poses().items()}
+    words = ["cat", "act", "cot", "dog", "god", "cog", "do", "at"]
+    with GestureRecognizer("sign-letters-ctc", words=words) as recognizer:
+        for word in ("CAT", "DOG"):
+            sequence = compose_word(word, poses, ComposeConfig(), np.random.default_rng(0))
+            record = recognizer.recognize_landmark_file(save_landmarks(tmp_path / f"{word}.npz", sequence))
+            assert record["text"] == word.lower(), record
+            [spelled] = record["words"]
+            assert spelled["word"] == word.lower() and 0 <= spelled["start"] < spelled["end"]

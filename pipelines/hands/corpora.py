@@ -84,6 +84,21 @@ def digit_photo_rows(dataset: Path, split_file: Path) -> dict[str, list[dict]]:
     }
 
 
+# ASL letters made with an ASL digit's handshape: V is the digit 2 (index and middle up, apart), W is
+# 6 (thumb on the little finger, three fingers up), F is 9 (thumb and index in a ring, three fingers
+# up) and O is 0 (all fingertips on the thumb in a ring). The other digits have no letter twin: 1
+# keeps the thumb over the bent fingers where D rings it with the middle finger, 4 spreads the
+# fingers that B holds together, and 3, 5, 7 and 8 are not letters.
+LETTER_DIGIT_SHAPES = {"V": "2", "W": "6", "F": "9", "O": "0"}
+
+
+def digit_shape_letter_rows(digit_rows: list[dict]) -> list[dict]:
+    """The digit photos whose handshape is a letter's (``LETTER_DIGIT_SHAPES``), labelled with the
+    letter: hundreds of students' hands for four letters that one signer shows alone."""
+    letter_of = {digit: letter for letter, digit in LETTER_DIGIT_SHAPES.items()}
+    return [row | {"label": letter_of[row["label"]]} for row in digit_rows if row["label"] in letter_of]
+
+
 def kinivi_blocks(
     n_rows: int, labels: np.ndarray, n_blocks: int = 10, dev_blocks=(4,), test_blocks=(2, 7)
 ) -> np.ndarray:
