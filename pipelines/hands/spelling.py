@@ -15,6 +15,12 @@ import numpy as np
 from seqrec.models.decode_options import DecodeOptions
 from seqrec.models.tokenizer import BLANK, WORD_SEPARATOR
 
+# Added per word by the beam search: at 0 it reads a long word as two short ones ("INDUCTS" as
+# "inn ducts") as readily as one. Chosen on words composed from the letters' dev blocks
+# (benchmarks/spelled_words.py --blocks dev, 200 words, sign-letters-ctc and wamerican): words
+# right 144, 182, 193, 194, 193 of 200 at 0, -1, -3, -5, -8.
+WORD_SCORE = -5.0
+
 
 class HeadSymbols:
     """A CTC head's symbols as the lexicon decoder spells with them: the blank first, a word
@@ -71,7 +77,7 @@ class WordSpeller:
 
         self.words = checked_words(words, symbols)
         self._decoder = LexiconBeamDecoder(
-            HeadSymbols(symbols), self.words, options or DecodeOptions(method="beam")
+            HeadSymbols(symbols), self.words, options or DecodeOptions(method="beam", word_score=WORD_SCORE)
         )
 
     def read(self, log_probs: np.ndarray, times: np.ndarray, stack: int) -> dict:
