@@ -413,3 +413,40 @@ def test_fine_tuning_starts_from_the_bundles_weights_and_needs_its_labels(tmp_pa
         ConfigError, match=r"train.init_from: .*: its heads shape: .* differ from this recipe's"
     ):
         train_hands(other, log=lambda *_: None)
+
+
+def test_a_recorded_take_becomes_one_pose_per_frame_with_a_hand(poses):
+    """``data.poses_from_takes``: a letter held for a take is trained as many held poses."""
+    from seqrec.pipelines.hands.training import poses_of_takes
+
+    frames = np.concatenate([p.landmarks for p in poses[:3]])
+    present = np.concatenate([p.present for p in poses[:3]])
+    present[1] = False  # the hand lost in the middle frame
+    take = HandSequence(frames, present, 1.5, labels={"": "A"}, path="take.npz")
+    split = poses_of_takes([take])
+    assert [len(s) for s in split] == [1, 1] and [s.label for s in split] == ["A", "A"]
+    np.testing.assert_array_equal(split[1].landmarks[0], frames[2])
+    assert split[0].aspect == 1.5 and split[1].path == "take.npz#2"
+
+
+def test_the_personal_letters_recipe_starts_from_the_shipped_sign_letters():
+    """The documented fine-tune (configs/sign-letters-personal.yaml) must fit the bundle it starts
+    from: features, dims, the head and its labels; a rebuilt sign-letters that drifted from it
+    fails here rather than on a user's first run."""
+    from seqrec.models import bundled_model_names
+    from seqrec.pipelines.hands.training import _check_start, _initialise_from
+
+    if "sign-letters" not in bundled_model_names():
+        pytest.skip("sign-letters is not built yet")
+    recipe = load_recipe("sign-letters-personal")
+    assert recipe.train.init_from == "sign-letters" and recipe.data.poses_from_takes
+    _check_start(recipe, "sign-letters")
+    dims = ModelDims(
+        encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
+        heads={"letter": HeadDims("classifier", 26)},
+    )
+    model = SequenceModel(dims)
+    _initialise_from(model, {"letter": list(recipe.heads["letter"].labels)}, "sign-letters")
+    shipped = load_bundle("sign-letters").model.state_dict()
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, shipped[name], msg=name)
