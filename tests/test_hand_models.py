@@ -434,13 +434,14 @@ def test_the_personal_letters_recipe_starts_from_the_shipped_sign_letters():
     from: features, dims, the head and its labels; a rebuilt sign-letters that drifted from it
     fails here rather than on a user's first run."""
     from seqrec.models import bundled_model_names
-    from seqrec.pipelines.hands.training import _check_start, _initialise_from
+    from seqrec.pipelines.hands.training import _initialise_from
+    from seqrec.pipelines.training.recipes import start_bundle_config
 
     if "sign-letters" not in bundled_model_names():
         pytest.skip("sign-letters is not built yet")
     recipe = load_recipe("sign-letters-personal")
     assert recipe.train.init_from == "sign-letters" and recipe.data.poses_from_takes
-    _check_start(recipe, "sign-letters")
+    start_bundle_config("sign-letters", "hands", recipe.features.to_dict())
     dims = ModelDims(
         encoder=EncoderDims(n_input=recipe.features.dim, **vars(recipe.model)),
         heads={"letter": HeadDims("classifier", 26)},

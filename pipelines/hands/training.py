@@ -22,7 +22,6 @@ from torch.nn.utils.rnn import pad_sequence
 from seqrec.features import LandmarkAugmentConfig, LandmarkFeatures, augment_landmarks, hold_pose
 from seqrec.models import (
     FORMAT_VERSION,
-    BundleError,
     CharTokenizer,
     EncoderDims,
     HeadDims,
@@ -30,7 +29,6 @@ from seqrec.models import (
     ModelDims,
     SequenceModel,
     load_bundle,
-    read_bundle_config,
 )
 from seqrec.pipelines.core.errors import ConfigError
 from seqrec.pipelines.hands.composition import ComposeConfig, compose_sequence, compose_set
@@ -41,7 +39,7 @@ from seqrec.pipelines.hands.window import WindowConfig
 from seqrec.pipelines.training import trainer
 from seqrec.pipelines.training.batching import plan_epoch
 from seqrec.pipelines.training.distributed import Distributed
-from seqrec.pipelines.training.recipes import ModelConfig, RecipeBase, check_at_least
+from seqrec.pipelines.training.recipes import ModelConfig, RecipeBase, check_at_least, start_bundle_config
 
 HEAD_KINDS = ("classifier", "ctc")
 
@@ -129,7 +127,7 @@ class HandTraining:
         # Every row of train and dev, and the bundle to start from, are checked before MediaPipe
         # reads the first photo.
         if recipe.train.init_from:
-            _check_start(recipe, recipe.train.init_from)
+            start_bundle_config(recipe.train.init_from, "hands", recipe.features.to_dict())
         check_training_rows([*recipe.data.train, *recipe.data.dev])
         train_set = load_hand_sequences(recipe.data.train, cache, log, strict=True)
         if recipe.data.poses_from_takes:
@@ -233,24 +231,6 @@ def poses_of_takes(takes: list[HandSequence]) -> list[HandSequence]:
         for take in takes
         for i in np.flatnonzero(take.present.any(axis=1))
     ]
-
-
-def _check_start(recipe: HandRecipe, bundle: str) -> None:
-    """What can be checked of ``train.init_from`` before any data is read: a hands bundle with this
-    recipe's features (the same dims with other features would fit and mislead)."""
-    try:
-        config = read_bundle_config(bundle)
-    except BundleError as error:
-        raise ConfigError(f"train.init_from: {error}") from None
-    if config.get("modality") != "hands":
-        raise ConfigError(f"train.init_from: {bundle}: a {config.get('modality')} model, not a hands one")
-    theirs, ours = config.get("features") or {}, recipe.features.to_dict()
-    if theirs != ours:
-        differ = sorted(key for key in {*theirs, *ours} if theirs.get(key) != ours.get(key))
-        raise ConfigError(
-            f"train.init_from: {bundle}: its features differ from this recipe's in "
-            + ", ".join(f"{key} ({theirs.get(key)!r} there, {ours.get(key)!r} here)" for key in differ)
-        )
 
 
 def _initialise_from(model: SequenceModel, heads: dict[str, list[str]], bundle: str) -> None:

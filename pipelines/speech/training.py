@@ -21,7 +21,6 @@ import torch
 from seqrec.features import AudioAugmentConfig, SpectralConfig
 from seqrec.models import (
     FORMAT_VERSION,
-    BundleError,
     CharTokenizer,
     DecodeOptions,
     EncoderDims,
@@ -32,7 +31,6 @@ from seqrec.models import (
     SequenceModel,
     lexicon_words,
     load_bundle,
-    read_bundle_config,
     word_bigram,
 )
 from seqrec.models.bundle_files import feature_settings_problem
@@ -49,7 +47,13 @@ from seqrec.pipelines.speech.stages import CTCRecognize
 from seqrec.pipelines.training import trainer
 from seqrec.pipelines.training.batching import PlannedBatches, plan_epoch
 from seqrec.pipelines.training.distributed import Distributed
-from seqrec.pipelines.training.recipes import RecipeBase, check_at_least, check_fraction
+from seqrec.pipelines.training.recipes import (
+    RecipeBase,
+    check_at_least,
+    check_fraction,
+    check_start_features,
+    start_bundle_config,
+)
 
 
 @dataclass(frozen=True)
@@ -292,13 +296,7 @@ def _bundle_config(
 def _check_start(recipe: SpeechRecipe, bundle: str) -> None:
     """What ``_initialise_from`` will check and can check before any data is read: the bundle loads
     as a config, with this recipe's features and encoder dims."""
-    try:
-        config = read_bundle_config(bundle)
-    except BundleError as error:
-        raise ConfigError(f"train.init_from: {error}") from None
-    if config.get("modality") != "speech":
-        raise ConfigError(f"train.init_from: {bundle}: a {config.get('modality')} model, not a speech one")
-    _check_features(config, recipe.features, bundle)
+    config = start_bundle_config(bundle, "speech", recipe.features.to_dict())
     encoder = EncoderDims(n_input=recipe.features.dim, **vars(recipe.model))
     stored = config.get("dims", {}).get("encoder")
     try:
@@ -312,17 +310,6 @@ def _check_start(recipe: SpeechRecipe, bundle: str) -> None:
         )
 
 
-def _check_features(config: dict, features: SpectralConfig, bundle: str) -> None:
-    # Same dims, other numbers (another sample rate, say): the weights would fit and mislead.
-    if config.get("features") != features.to_dict():
-        theirs, ours = config.get("features") or {}, features.to_dict()
-        differ = sorted(key for key in {*theirs, *ours} if theirs.get(key) != ours.get(key))
-        raise ConfigError(
-            f"train.init_from: {bundle}: its features differ from this recipe's in "
-            + ", ".join(f"{key} ({theirs.get(key)!r} there, {ours.get(key)!r} here)" for key in differ)
-        )
-
-
 def _initialise_from(
     model: SequenceModel, tokenizer: CharTokenizer, features: SpectralConfig, source: ModelBundle, bundle: str
 ) -> None:
@@ -330,7 +317,7 @@ def _initialise_from(
     the same encoder dims, and characters that this recipe's include (``train`` adds the bundle's
     to the recipe's), or an error. Characters the bundle lacks (a new filler symbol) keep their
     fresh initialisation in the CTC output layer; the others are copied row by row."""
-    _check_features(source.config, features, bundle)
+    check_start_features(source.config.get("features"), features.to_dict(), bundle)
     if source.tokenizer is None or not set(source.tokenizer.symbols) <= set(tokenizer.symbols):
         raise ConfigError(
             f"{bundle}: it has characters this recipe's lack, so its weights cannot start this run"

@@ -12,6 +12,42 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seqrec.pipelines.core.errors import ConfigError
+
+
+def start_bundle_config(bundle: str, modality: str, recipe_features: dict) -> dict:
+    """The config of a fine-tune's start (``train.init_from``), checked before any data is read: it
+    reads, is a ``modality`` model, and has the recipe's features (the same dims with other numbers,
+    another sample rate or other landmark features, would fit and mislead). A ``ConfigError``
+    otherwise, naming each difference."""
+    from seqrec.models import BundleError, read_bundle_config
+
+    try:
+        config = read_bundle_config(bundle)
+    except BundleError as error:
+        raise ConfigError(f"train.init_from: {error}") from None
+    if config.get("modality") != modality:
+        raise ConfigError(
+            f"train.init_from: {bundle}: a {config.get('modality')} model, not a {modality} one"
+        )
+    check_start_features(config.get("features"), recipe_features, bundle)
+    return config
+
+
+def check_start_features(bundle_features: dict | None, recipe_features: dict, bundle: str) -> None:
+    """``start_bundle_config``'s features check alone, for a bundle already loaded."""
+    theirs = bundle_features or {}
+    if theirs != recipe_features:
+        differ = sorted(
+            key for key in {*theirs, *recipe_features} if theirs.get(key) != recipe_features.get(key)
+        )
+        raise ConfigError(
+            f"train.init_from: {bundle}: its features differ from this recipe's in "
+            + ", ".join(
+                f"{key} ({theirs.get(key)!r} there, {recipe_features.get(key)!r} here)" for key in differ
+            )
+        )
+
 
 def check_at_least(section: object, minimum: float, *keys: str) -> None:
     """A ``ValueError`` naming the first of ``keys`` whose value in ``section`` is below ``minimum``
