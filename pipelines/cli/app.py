@@ -37,7 +37,7 @@ from seqrec.pipelines.cli.errors import (
 from seqrec.pipelines.cli.explain import add_explain_parser
 from seqrec.pipelines.cli.export import add_export_parser
 from seqrec.pipelines.cli.gestures import add_gestures_parser
-from seqrec.pipelines.cli.options import add_runtime_options
+from seqrec.pipelines.cli.options import WORDS_HELP, add_runtime_options, read_word_list
 from seqrec.pipelines.cli.record import add_record_parser
 from seqrec.pipelines.core.errors import ConfigError, report_line
 from seqrec.pipelines.core.native_logs import native_stderr_silenced
@@ -118,6 +118,11 @@ def _add_transcribe_parser(commands) -> None:
     )
     add_runtime_options(p)
     p.add_argument("--batch-size", type=int, default=32, help="inputs run through the model together")
+    p.add_argument(
+        "--words",
+        metavar="LIST",
+        help=f"only these of the model's words come out, the rest is rejected: {WORDS_HELP}",
+    )
     _add_decode_options(p)
     live = p.add_argument_group(
         "live audio", "instead of PATH: one result per utterance as it ends (txt or jsonl)"
@@ -251,10 +256,24 @@ def _run(args, debug: bool) -> int:
         return EXIT_SOME_FAILED
 
 
+def _transcriber(args, **options):
+    """``Transcriber`` for ``transcribe`` (files or live), with ``--words``: a word the model does not
+    know is a usage error."""
+    from seqrec.pipelines.speech.transcriber import Transcriber
+
+    words = read_word_list(args.words) if args.words is not None else None
+    try:
+        return Transcriber(args.model, args.device, words=words, **options)
+    except ValueError as error:
+        if words is None:
+            raise
+        raise UsageError(f"--words: {error}") from None
+
+
 def run_transcribe(args) -> int:
     from tqdm import tqdm
 
-    from seqrec.pipelines.speech.transcriber import Transcriber, expand_audio_inputs
+    from seqrec.pipelines.speech.transcriber import expand_audio_inputs
 
     if args.mic or args.stream_file is not None:
         return run_live(args)
@@ -269,12 +288,8 @@ def run_transcribe(args) -> int:
     output = _Output(args.format, args.output)
     with _stdin_as_file(args.paths) as (paths, stdin_file):
         inputs = expand_audio_inputs(paths)
-        transcriber = Transcriber(
-            args.model,
-            args.device,
-            batch_size=args.batch_size,
-            decode=decode_options(args, args.model),
-            runtime=args.runtime,
+        transcriber = _transcriber(
+            args, batch_size=args.batch_size, decode=decode_options(args, args.model), runtime=args.runtime
         )
         # Folders without audio are failures found before any decoding; the rest go through the model.
         results = iter(transcriber.transcribe_paths([path for path, error in inputs if not error]))
@@ -384,7 +399,6 @@ def run_live(args) -> int:
     """``--mic`` or ``--stream-file``: the same live path, a row per utterance as soon as it is recognised."""
     from seqrec.features import InputError
     from seqrec.features.audio.live import Microphone, MicrophoneError, PacedFile
-    from seqrec.pipelines.speech.transcriber import Transcriber
 
     if args.paths or (args.mic and args.stream_file is not None):
         raise UsageError("give PATH..., --mic or --stream-file FILE: one source at a time")
@@ -400,9 +414,7 @@ def run_live(args) -> int:
     try:
         with _stdin_as_file([] if args.mic else [args.stream_file]) as (paths, _):
             source = Microphone(args.device_index) if args.mic else PacedFile(paths[0], args.speed or 1.0)
-            transcriber = Transcriber(
-                args.model, args.device, decode=decode_options(args, args.model), runtime=args.runtime
-            )
+            transcriber = _transcriber(args, decode=decode_options(args, args.model), runtime=args.runtime)
             failed = 0
             for row in transcriber.transcribe_live(source, args.stream_file):
                 if "error" in row:

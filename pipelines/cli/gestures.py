@@ -58,7 +58,11 @@ def add_gestures_parser(commands) -> None:
         action="store_true",
         help="mirror the pictures first (a camera that shows you as in a mirror)",
     )
-    p.add_argument("--words", metavar="LIST", help=f"a model that spells (sign-letters-ctc): {WORDS_HELP}")
+    p.add_argument(
+        "--words",
+        metavar="LIST",
+        help=f"a model that spells (sign-letters-ctc): read only these words, {WORDS_HELP}",
+    )
     add_runtime_options(p)
     live = p.add_argument_group(
         "live", "instead of PATH: label changes as they happen, keeping up with the camera"

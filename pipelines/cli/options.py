@@ -17,9 +17,7 @@ def add_runtime_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help=DEVICE_HELP)
 
 
-WORDS_HELP = (
-    "read only these words: a,b,c or @FILE (one word a line); a word the model cannot spell is a usage error"
-)
+WORDS_HELP = "a,b,c or @FILE (one word a line)"
 
 
 def read_word_list(value: str) -> list[str]:

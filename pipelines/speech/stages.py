@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from seqrec.models import (
     lexicon_words,
     spans_to_words,
 )
+from seqrec.models.tokenizer import normalize_text
 from seqrec.pipelines.core.stage import MissingFieldError, Pipeline, Stage
 from seqrec.pipelines.speech.word_timing import align_words_to_speech
 
@@ -111,6 +113,11 @@ class CTCRecognize(Stage):
     ``decoded_words`` keeps every word decoded, in order, each with ``kept``: a dropped word was
     still heard, and ``AlignWordTimes`` gives it its stretch of speech rather than to a neighbour.
     Items are sorted by length and padded together, so a batch costs little more than its longest item.
+
+    ``words`` (a run-time word list, like a grammar) keeps only those of the model's words: the
+    search still spells every word it knows (and its filler), so "stop" is heard as "stop" and
+    dropped rather than forced into "yes". A word outside the model's vocabulary is a
+    ``ValueError`` naming it.
     """
 
     requires = ("features",)
@@ -122,12 +129,15 @@ class CTCRecognize(Stage):
         head: str = "ctc",
         batch_size: int = 32,
         decode: DecodeOptions | None = None,
+        words: Sequence[str] | None = None,
     ):
         self.bundle = bundle
         self.head = head
         self.batch_size = batch_size
         self.decode = decode or DecodeOptions(**bundle.config.get("decode", {}))
         self.vocabulary = set(bundle.config.get("vocabulary") or ())
+        if words is not None:
+            self.vocabulary = set(listed_words(words, bundle.config.get("vocabulary") or []))
         features = SpectralConfig(**bundle.config["features"])
         self.step_seconds = features.frame_seconds * bundle.stack
         self._beam = None
@@ -189,6 +199,20 @@ class CTCRecognize(Stage):
         return outputs[self.head], out_lengths.tolist()
 
 
+def listed_words(words: Sequence[str], vocabulary: Sequence[str]) -> list[str]:
+    """A run-time word list in the form transcripts take (lower case), each word one of the
+    model's; a ``ValueError`` names the first that is not, or says the model has no word list."""
+    listed = list(dict.fromkeys(normalize_text(w) for w in words if w.strip()))
+    if not listed:
+        raise ValueError("the word list is empty")
+    if not vocabulary:
+        raise ValueError("this model spells any characters (no vocabulary): a word list needs one that has")
+    for word in listed:
+        if word not in vocabulary:
+            raise ValueError(f"the word {word!r} is not in this model's vocabulary ({', '.join(vocabulary)})")
+    return listed
+
+
 def transcript_score(words: list[dict]) -> float:
     """How sure a transcript is: the mean score of its words, 0 for no words."""
     return round(float(np.mean([w["score"] for w in words])), 4) if words else 0.0
@@ -220,17 +244,20 @@ class AlignWordTimes(Stage):
 
 
 def speech_pipeline(
-    bundle: InferenceModel, batch_size: int = 32, decode: DecodeOptions | None = None
+    bundle: InferenceModel,
+    batch_size: int = 32,
+    decode: DecodeOptions | None = None,
+    words: Sequence[str] | None = None,
 ) -> Pipeline:
     """The full path for a speech bundle: load -> check -> features -> recognize -> align (decode: the
-    bundle's default)."""
+    bundle's default; words: a run-time word list, see ``CTCRecognize``)."""
     features = SpectralConfig(**bundle.config["features"])
     return Pipeline(
         [
             ("load", LoadAudio(features.sample_rate)),
             ("check", SpeechCheck()),
             ("features", SpectralFeatures(features)),
-            ("recognize", CTCRecognize(bundle, batch_size=batch_size, decode=decode)),
+            ("recognize", CTCRecognize(bundle, batch_size=batch_size, decode=decode, words=words)),
             ("align", AlignWordTimes()),
         ]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -37,6 +37,9 @@ class Transcriber:
     device : "cpu", "cuda", or None: the CPU under ONNX, CUDA when available under torch
     runtime : "onnx", "torch", or None: ONNX where the bundle has a graph and onnxruntime is installed
     threads : onnxruntime's threads (None: one per core)
+    words : a run-time word list, like a grammar: only these of the model's words come out, and
+        everything else is rejected, the model's other words included (``--words``); a word the
+        model does not know is a ``ValueError`` naming it
     batch_size : inputs decoded and run through the model together
     vad : how files longer than ``LONG_AUDIO_SECONDS`` and live audio are cut into utterances
     decode : greedy or beam search, rejection threshold; None takes the bundle's own settings
@@ -51,12 +54,13 @@ class Transcriber:
         decode: DecodeOptions | None = None,
         runtime: str | None = None,
         threads: int | None = None,
+        words: Sequence[str] | None = None,
     ):
         modality = read_bundle_config(model).get("modality")
         if modality not in (None, "speech"):  # before loading: hands models have no audio features
             raise BundleError(f"{model}: a model for {modality}, not for speech")
         self.bundle = load_model(model, runtime, check_device(device), threads)
-        self.pipeline = speech_pipeline(self.bundle, batch_size=batch_size, decode=decode)
+        self.pipeline = speech_pipeline(self.bundle, batch_size=batch_size, decode=decode, words=words)
         self.batch_size = batch_size
         self.vad = vad
 
