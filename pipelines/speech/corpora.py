@@ -58,6 +58,61 @@ def speech_commands_rows(root: str | os.PathLike) -> list[dict]:
         ]
 
 
+WUW_WAKE_WORDS = ("operator", "thinkengine", "onword", "wildfire", "voyager")
+WUW_ALONE_TYPES = {"001", "002", "003", "004", "005"}  # the wake word alone; 006-010: in a sentence
+# Noises and events, {breath}, [click], [prices paid], to their closing mark (or the end: a few lack one)
+_WUW_MARKS = re.compile(r"\{[^}]*(\}|$)|\[[^\]]*(\]|$)")
+
+
+def clean_wuw_transcript(text: str) -> str:
+    """A WUW hand transcription as plain lower-case words: noise marks (``{breath}``, ``[click]``,
+    which may span words) dropped, unclear speech (``(( word ))``) kept as heard, the markers on
+    words (``+gonna``, ``^name``, ``_spelled_``) and punctuation stripped, cut-off words (``wor-``)
+    dropped."""
+    words = []
+    for token in _WUW_MARKS.sub(" ", text).replace("((", " ").replace("))", " ").split():
+        if token.endswith("-"):
+            continue
+        word = re.sub(r"[^a-z']", "", token.lower()).strip("'")
+        if word:
+            words.append(word)
+    return " ".join(words)
+
+
+def wuw_rows(root: str | os.PathLike) -> list[dict]:
+    """WUW Corpus II's telephone recordings (8 kHz mu-law) with cleaned transcripts: ``kind`` is
+    "wake word" (a wake word alone) or "sentence" (one inside free speech), ``session`` the caller's
+    session (a caller may have several; there is no caller id), ``phone`` the line."""
+    root = Path(root)
+    with (root / "transcripts.csv").open(newline="", encoding="utf-8") as table:
+        return [
+            {
+                "audio_filepath": str(root / row["file"]),
+                "text": clean_wuw_transcript(row["text"]),
+                "session": row["session"],
+                "kind": "wake word" if row["utterance_type"] in WUW_ALONE_TYPES else "sentence",
+                "phone": row["phone"],
+                "corpus": "wuw",
+            }
+            for row in csv.DictReader(table)
+        ]
+
+
+def split_wuw_sessions(rows: list[dict], split_file: str | os.PathLike) -> list[dict]:
+    """``rows`` each with its ``split``, by session (70/15/15, fixed by a hash of the session id),
+    the split written to ``split_file`` once and read from it after."""
+    split_file = Path(split_file)
+    if not split_file.is_file():
+        split = split_speakers(
+            [r["session"] for r in rows], {"train": 0.7, "dev": 0.15, "test": 0.15}, salt="seqrec-wuw"
+        )
+        split_file.parent.mkdir(parents=True, exist_ok=True)
+        split_file.write_text(json.dumps(split, indent=1) + "\n")
+    split = json.loads(split_file.read_text())
+    session_split = {session: name for name, sessions in split.items() for session in sessions}
+    return [{**r, "split": session_split[r["session"]]} for r in rows if r["session"] in session_split]
+
+
 @dataclass
 class SpeechCorpora:
     """The real speech corpora with their splits: Speech Commands by speaker, FSDD by take."""

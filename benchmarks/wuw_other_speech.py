@@ -1,0 +1,110 @@
+"""Other speech on the telephone: how often a speech model fires on WUW Corpus II's callers.
+
+    python benchmarks/wuw_other_speech.py [--model digits-commands] [--split dev|test] [--words a,b]
+
+WUW Corpus II (../shared/data/speech/wuw_corpus_ii: 8 kHz telephone speech, five wake words alone
+and each inside a free English sentence, 312 sessions) split by session
+(configs/splits/wuw_sessions.json, 70/15/15; a caller may have several sessions, so the figures are
+"unseen sessions"). Every file of ``--split`` is transcribed as ``seqrec transcribe`` does (whole
+files; the long ones through the long-audio path), and scored against its cleaned transcript
+(``corpora.clean_wuw_transcript``):
+
+- wake words alone: none of them is a word of the model, so any word out is a false accept (per
+  clip, with a 95% Wilson interval);
+- sentences: a word out that its sentence's transcript does not hold is a false accept (per minute
+  of sentence audio); recall is the share of the model's words the transcripts hold that come out.
+
+Test sessions are for figures only; choices are made on dev. Writes
+``benchmarks/outputs/wuw_other_speech-MODEL-SPLIT.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+
+import soundfile
+
+from seqrec.models import read_bundle_config
+from seqrec.pipelines.speech.corpora import split_wuw_sessions, wuw_rows
+from seqrec.pipelines.speech.transcriber import Transcriber
+
+ROOT = Path(__file__).resolve().parents[1]
+WUW = ROOT.parent / "shared" / "data" / "speech" / "wuw_corpus_ii"
+
+
+def wilson(hits: int, total: int, z: float = 1.96) -> list[float]:
+    if not total:
+        return [math.nan, math.nan]
+    p = hits / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return [round(centre - half, 4), round(centre + half, 4)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default="digits-commands")
+    parser.add_argument("--split", choices=("dev", "test"), default="dev")
+    parser.add_argument("--words", help="a run-time word list, as transcribe --words takes")
+    args = parser.parse_args()
+    rows = [
+        r
+        for r in split_wuw_sessions(wuw_rows(WUW), ROOT / "configs" / "splits" / "wuw_sessions.json")
+        if r["split"] == args.split
+    ]
+    words = [w.strip() for w in args.words.split(",")] if args.words else None
+    vocabulary = set(words or read_bundle_config(args.model).get("vocabulary") or ())
+    transcriber = Transcriber(args.model, words=words)
+    records = list(transcriber.transcribe_paths([r["audio_filepath"] for r in rows]))
+
+    alone = [(r, rec) for r, rec in zip(rows, records, strict=True) if r["kind"] == "wake word"]
+    fired = [rec["text"] for _, rec in alone if rec.get("text")]
+    sentences = [(r, rec) for r, rec in zip(rows, records, strict=True) if r["kind"] == "sentence"]
+    minutes = sum(soundfile.info(r["audio_filepath"]).duration for r, _ in sentences) / 60
+    false_words, held, found = Counter(), 0, 0
+    for row, record in sentences:
+        truth = Counter(row["text"].split())
+        heard = Counter(record.get("text", "").split())
+        false_words.update(heard - truth)
+        expected = Counter({w: n for w, n in truth.items() if w in vocabulary})
+        held += sum(expected.values())
+        found += sum((heard & expected).values())
+    result = {
+        "model": args.model,
+        "words": words,
+        "split": args.split,
+        "sessions": len({r["session"] for r in rows}),
+        "errors": sum("error" in rec for rec in records),
+        "wake_words_alone": {
+            "clips": len(alone),
+            "false_accepts": len(fired),
+            "rate": round(len(fired) / len(alone), 4),
+            "interval_95": wilson(len(fired), len(alone)),
+            "heard_as": dict(Counter(fired).most_common(10)),
+        },
+        "sentences": {
+            "clips": len(sentences),
+            "minutes": round(minutes, 2),
+            "false_accepts": sum(false_words.values()),
+            "per_minute": round(sum(false_words.values()) / minutes, 3),
+            "false_words": dict(false_words.most_common(10)),
+            "vocabulary_words_held": held,
+            "found": found,
+            "recall": round(found / held, 4) if held else None,
+        },
+    }
+    print(json.dumps(result, indent=1))
+    name = f"wuw_other_speech-{Path(args.model).name}-{args.split}" + ("-words" if words else "")
+    (ROOT / "benchmarks" / "outputs" / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
