@@ -69,3 +69,35 @@ def test_a_run_stopped_part_way_keeps_the_rows_it_scored(tmp_path, data_dir):
         evaluate("digits-commands", manifest, tmp_path / "eval", on_error=stop)
     written = [json.loads(line) for line in (tmp_path / "eval" / "results.jsonl").read_text().splitlines()]
     assert [row.get("text", row.get("error")) for row in written] == ["three", "no such file"]
+
+
+def test_its_words_and_other_speech_give_the_miss_false_accept_curve(tmp_path, data_dir):
+    """Speech Commands clips of `commands`' words (yes, left, stop) and of others (bird, tree): the
+    rows are scored at the bundle's threshold, as transcribe prints them, and the trade at every
+    threshold is drawn, its operating point the same figures."""
+    from seqrec.pipelines.batch.evaluate import evaluate
+    from seqrec.pipelines.speech.transcriber import Transcriber
+
+    names = ["sc_yes_03401e93_nohash_0", "sc_left_189cbabe_nohash_0", "sc_stop_0fa1e7a9_nohash_0"]
+    names += ["sc_bird_0fa1e7a9_nohash_0", "sc_tree_0fa1e7a9_nohash_1"]
+    manifest = tmp_path / "mixed.jsonl"
+    manifest.write_text(
+        "".join(
+            json.dumps({"audio_filepath": str(data_dir / f"{n}.flac"), "text": n.split("_")[1]}) + "\n"
+            for n in names
+        )
+    )
+    metrics = evaluate("commands", manifest, tmp_path / "eval")
+    rows = [json.loads(line) for line in (tmp_path / "eval" / "results.jsonl").read_text().splitlines()]
+    plain = [r["text"] for r in Transcriber("commands").transcribe_paths([r["path"] for r in rows])]
+    assert [r["text"] for r in rows] == plain, "scored as transcribe decodes, threshold and all"
+    curve = metrics["miss_false_accept"]
+    assert (curve["wanted_clips"], curve["other_clips"]) == (3, 2)
+    operating = curve["operating_point"]
+    assert operating["false_accept_rate"] == metrics["false_accept_rate"]
+    assert operating["miss_rate"] == round(1 - sum(r["text"] == r["reference"] for r in rows[:3]) / 3, 4)
+    ends = curve["points"][0], curve["points"][-1]  # threshold 0: everything kept; 1: nothing
+    assert ends[1]["miss_rate"] == 1.0 and ends[1]["false_accept_rate"] == 0.0
+    assert ends[0]["false_accept_rate"] >= operating["false_accept_rate"]
+    assert (tmp_path / "eval" / "miss-false-accept.png").stat().st_size > 5000
+    assert metrics["calibration"]["words"] >= 3 and 0 <= metrics["calibration"]["ece"] <= 1

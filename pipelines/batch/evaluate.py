@@ -3,13 +3,17 @@
 Whatever the modality, ``evaluate`` writes the same files into ``out_dir``: ``results.jsonl``
 (one row per item, with its reference) and ``metrics.json`` (with ``scored`` and ``errors``,
 the items scored and those that could not be used, and ``model`` and ``manifest``), plus
-``confusion-<head>.png`` for each classifier head; and the command exits 1 when any item failed.
+``confusion-<head>.png`` for each classifier head, and, for a speech model with a vocabulary on a
+manifest holding both its words and other speech, ``miss-false-accept.png`` (``operating_curve``)
+with the curve and the word scores' calibration in ``metrics.json``; and the command exits 1 when
+any item failed.
 With nothing scored there are no rates: WER and CER are null, accuracies absent. A manifest with
 no rows, or a speech row without ``text``, is a ``ConfigError`` before the model is loaded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -21,6 +25,13 @@ from seqrec.pipelines.core.confusion_image import confusion_png
 from seqrec.pipelines.core.errors import ConfigError, MediaMismatchError
 from seqrec.pipelines.core.manifest import read_manifest
 from seqrec.pipelines.core.metrics import closed_vocabulary_rates
+from seqrec.pipelines.core.operating_curve import (
+    ScoredClip,
+    has_both_kinds,
+    operating_curve,
+    operating_curve_png,
+    reliability,
+)
 
 
 def evaluate(
@@ -52,6 +63,11 @@ def evaluate(
             metrics, images = _score_hands(model, manifest, out_dir, device, runtime, emit)
         else:
             metrics, images = _score_speech(model, manifest, device, runtime, decode, emit), {}
+            if "miss_false_accept" in metrics and out_dir is not None:
+                png = operating_curve_png(
+                    metrics["miss_false_accept"], Path(out_dir) / "miss-false-accept.png", str(model)
+                )
+                metrics["miss_false_accept"]["png"] = str(png)
     except MediaMismatchError as error:  # e.g. audio rows for a hands model: say which model
         raise MediaMismatchError(f"{error}; {model} is a {modality} model") from None
     finally:
@@ -100,16 +116,36 @@ def _score_speech(model, manifest, device, runtime, decode, emit: Callable[[dict
     rows = list(read_manifest(manifest, media=("audio_filepath",), required=("text",)))
     if not rows:
         raise ConfigError(f"{manifest}: no rows in this manifest: nothing to score")
-    transcriber = Transcriber(model, device, decode=decode, runtime=runtime)
-    vocabulary = tuple(transcriber.bundle.config.get("vocabulary") or ())
+    config = read_bundle_config(model)
+    vocabulary = tuple(config.get("vocabulary") or ())
+    references = [
+        keep_vocabulary(normalize_text(row["text"]), vocabulary)
+        if vocabulary
+        else normalize_text(row["text"])
+        for row in rows
+    ]
+    operating = decode or DecodeOptions(**config.get("decode", {}))
+    # Both kinds of clip (its words, other speech): decode with no threshold, so the trade at every
+    # threshold can be drawn, and apply the operating one to what is scored and written.
+    sweep = bool(vocabulary) and has_both_kinds([ScoredClip(r, (), 0.0) for r in references])
+    transcriber = Transcriber(
+        model,
+        device,
+        decode=dataclasses.replace(operating, rejection_threshold=0.0) if sweep else decode,
+        runtime=runtime,
+    )
     started = time.perf_counter()
-    results = []
+    results, clips = [], []
     paths = (row["audio_filepath"] for row in rows)
-    for row, result in zip(rows, transcriber.transcribe_paths(paths), strict=False):
-        reference = normalize_text(row["text"])
-        results.append(
-            {**result, "reference": keep_vocabulary(reference, vocabulary) if vocabulary else reference}
-        )
+    for reference, result in zip(references, transcriber.transcribe_paths(paths), strict=False):
+        if sweep and "error" not in result:
+            clips.append(
+                ScoredClip(
+                    reference, tuple((w["word"], w["score"]) for w in result["words"]), result["duration"]
+                )
+            )
+            result = _at_threshold(result, operating.rejection_threshold)
+        results.append({**result, "reference": reference})
         emit(results[-1])
     seconds = time.perf_counter() - started
     scored = [(row, r) for row, r in zip(rows, results, strict=False) if "error" not in r]
@@ -127,7 +163,23 @@ def _score_speech(model, manifest, device, runtime, decode, emit: Callable[[dict
     timed = [(row["words"], r["words"]) for row, r in scored if row.get("words")]
     if timed:
         metrics.update(word_start_error(timed))
+    if clips and has_both_kinds(clips):
+        metrics["miss_false_accept"] = operating_curve(clips, operating.rejection_threshold)
+        metrics["calibration"] = reliability(clips)
     return metrics
+
+
+def _at_threshold(result: dict, threshold: float) -> dict:
+    """A record decoded with no threshold, as it reads with one: the words under it rejected."""
+    from seqrec.pipelines.speech.stages import transcript_score
+
+    words = [w for w in result["words"] if w["score"] >= threshold]
+    return {
+        **result,
+        "text": " ".join(w["word"] for w in words),
+        "score": transcript_score(words),
+        "words": words,
+    }
 
 
 def _score_hands(
