@@ -35,7 +35,13 @@ from seqrec.models.onnx_export import export_bundle
 from seqrec.pipelines.core.manifest import read_manifest, write_manifests
 from seqrec.pipelines.core.metrics import closed_vocabulary_rates
 from seqrec.pipelines.recipes import load_recipe
-from seqrec.pipelines.speech.corpora import join_clips, load_speech_corpora, noise_rows
+from seqrec.pipelines.speech.corpora import (
+    join_clips,
+    load_speech_corpora,
+    noise_rows,
+    split_wuw_sessions,
+    wuw_rows,
+)
 from seqrec.pipelines.speech.scoring import keep_vocabulary
 from seqrec.pipelines.speech.stages import CTCRecognize, speech_pipeline
 from seqrec.pipelines.speech.training import train
@@ -44,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGE_ONE_RECIPE = ROOT / "configs" / "commands-real.yaml"
 RECIPE = ROOT / "configs" / "commands.yaml"  # stage 2, from stage 1's best weights
 SPLIT_FILE = ROOT / "configs" / "splits" / "speech_commands_speakers.json"
+WUW_SPLIT_FILE = ROOT / "configs" / "splits" / "wuw_sessions.json"
 DATA = ROOT / "data" / "commands"
 TARGET = ROOT / "models" / "pretrained" / "commands"
 SEED = build_digits_commands.SEED
@@ -51,6 +58,7 @@ SEED = build_digits_commands.SEED
 
 def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_rate: int) -> dict[str, Path]:
     corpora = load_speech_corpora(shared / "data", SPLIT_FILE)
+    wuw = split_wuw_sessions(wuw_rows(shared / "data" / "speech" / "wuw_corpus_ii"), WUW_SPLIT_FILE)
     synthetic_rows = list(read_manifest(synthetic)) if synthetic else []
     test_clips = corpora.commands_in("test", vocabulary) + corpora.fsdd("test")
     dev_clips = corpora.commands_in("dev", vocabulary) + corpora.fsdd("dev")
@@ -68,6 +76,9 @@ def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_r
             "test_connected": join_clips(test_clips, DATA / "connected", 300, sample_rate, SEED),
             # Connected sequences of dev speakers, made the same way: decoding is chosen for both kinds.
             "dev_connected": join_clips(dev_clips, DATA / "connected-dev", 300, sample_rate, SEED + 1),
+            # Real other speech on the telephone (issue 14), by session; the next stage trains on it
+            # (configs/commands-wuw.yaml), in-vocabulary words in its sentences keeping their label.
+            **{f"wuw_{split}": [r for r in wuw if r["split"] == split] for split in ("train", "dev", "test")},
         },
         DATA,
     )
