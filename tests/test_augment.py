@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from seqrec.features import AudioAugmentConfig, InputError, augment_audio, load_audio
-from seqrec.features.audio.augment import noise_stretch, reverberate
+from seqrec.features.audio.augment import noise_stretch, reverberate, telephone_line
 from seqrec.pipelines.recipes import load_recipe
 from seqrec.pipelines.speech.corpora import room_noise_files
 from seqrec.pipelines.speech.data import noise_paths
@@ -34,6 +34,26 @@ def test_reverberation_keeps_length_and_level_and_fills_the_silence_after_the_wo
         tails.append(float(np.mean(wet[after] ** 2)))
     assert np.mean(dry[after] ** 2) == 0.0
     assert 0.0 < tails[0] < tails[1], "a longer RT60 leaves more sound after the word"
+
+
+def test_a_telephone_line_keeps_the_voice_band_and_codes_it_in_256_levels():
+    rate = 16_000  # a Speech Commands clip: sound below and above a phone's band
+    word = load_audio(DATA / "sc_yes_03401e93_nohash_0.flac", rate)
+    line = telephone_line(word, rate, np.random.default_rng(2))
+    assert line.shape == word.shape and line.dtype == np.float32
+
+    def band_share(audio, low, high):
+        power = np.abs(np.fft.rfft(audio)) ** 2
+        hz = np.fft.rfftfreq(len(audio), 1 / rate)
+        return power[(hz >= low) & (hz < high)].sum() / power.sum()
+
+    assert band_share(word, 0, 150) > 100 * band_share(line, 0, 150), "the hum below the band: cut"
+    assert band_share(word, 3800, 8000) > 5 * band_share(line, 3800, 8000), "the hiss above: cut"
+    assert band_share(line, 400, 3000) > 0.8
+    np.testing.assert_array_equal(line, telephone_line(word, rate, np.random.default_rng(2)))
+    # mu-law's step grows with the level: the loud half of the samples takes few of the 256 codes.
+    loud = np.abs(line) > 0.5 * np.abs(line).max()
+    assert len(np.unique(np.round(line[loud], 6))) < 64
 
 
 def test_room_noise_is_cut_from_the_quiet_parts_of_real_clips(tmp_path):

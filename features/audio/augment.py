@@ -1,5 +1,6 @@
 """Audio augmentation for training: speed perturbation, gain, room reverberation, noise at a random
-SNR (real recorded noise when the recipe names some, coloured noise otherwise), and quiet padding."""
+SNR (real recorded noise when the recipe names some, coloured noise otherwise), a telephone line,
+and quiet padding."""
 
 from __future__ import annotations
 
@@ -35,9 +36,19 @@ class AudioAugmentConfig:
     pad_probability: float = 0.0
     pad_seconds: tuple[float, float] = (0.0, 0.5)
     pad_level_db: tuple[float, float] = (-80.0, -45.0)  # RMS, dB below full scale
+    # A telephone line: the band a phone passes (about 300-3400 Hz, edges drawn) and 8-bit mu-law
+    # (G.711). Real telephone speech that is all other speech teaches a model that the line itself
+    # means "reject" unless its own words come through the line too.
+    telephone_probability: float = 0.0
 
     def __post_init__(self):
-        for name in ("noise_probability", "real_noise_share", "reverb_probability", "pad_probability"):
+        for name in (
+            "noise_probability",
+            "real_noise_share",
+            "reverb_probability",
+            "pad_probability",
+            "telephone_probability",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {getattr(self, name)}")
         if self.reverb_rt60[0] <= 0 or self.reverb_rt60[1] < self.reverb_rt60[0]:
@@ -70,9 +81,34 @@ def augment_audio(
         else:
             noise = coloured_noise(len(audio), rng.uniform(*config.noise_alpha), rng)
         audio = audio + noise * _noise_scale(audio, rng.uniform(*config.noise_snr_db))
+    if rng.random() < config.telephone_probability:
+        audio = telephone_line(audio, sample_rate, rng)
     if rng.random() < config.pad_probability:
         audio = pad_quietly(audio, sample_rate, config, rng)
     return audio.astype(np.float32)
+
+
+MU = 255.0  # G.711 mu-law
+
+
+def telephone_line(audio: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
+    """``audio`` as a telephone passes it: band-passed (low edge 250-400 Hz, high edge 3000-3500 Hz,
+    4th-order Butterworth) and coded as 8-bit mu-law at a level drawn so the peak uses 30-100% of
+    the code's range; same length, back at the input's level."""
+    from scipy.signal import butter, sosfilt
+
+    high = min(rng.uniform(3000.0, 3500.0), 0.45 * sample_rate)
+    band = butter(4, [rng.uniform(250.0, 400.0), high], btype="band", fs=sample_rate, output="sos")
+    passed = sosfilt(band, audio)
+    peak = float(np.max(np.abs(passed))) if len(passed) else 0.0
+    if peak <= 0.0:
+        return passed.astype(np.float32)
+    scale = rng.uniform(0.3, 1.0) / peak
+    level = np.clip(passed * scale, -1.0, 1.0)
+    coded = np.sign(level) * np.log1p(MU * np.abs(level)) / np.log1p(MU)
+    coded = np.round((coded + 1.0) * 127.5) / 127.5 - 1.0  # 256 codes
+    decoded = np.sign(coded) * np.expm1(np.abs(coded) * np.log1p(MU)) / MU
+    return (decoded / scale).astype(np.float32)
 
 
 def pad_quietly(
