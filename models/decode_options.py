@@ -6,6 +6,7 @@ job starts its workers) imports no numpy.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -19,7 +20,27 @@ class DecodeOptions:
     word_score: float = 0.0  # added per word: below 0 discourages insertions
     lm_weight: float = 0.0  # weight of the word bigram (0: lexicon only)
     rejection_threshold: float = 0.0  # words whose score is below this are dropped
+    # A word's raw score (its characters' mean probability) mapped to the probability that the word
+    # is right, sigmoid(slope * logit(raw) + offset), as ``seqrec calibrate`` fitted it on dev;
+    # the identity until then.
+    calibration_slope: float = 1.0
+    calibration_offset: float = 0.0
 
     def __post_init__(self):
         if self.method not in ("greedy", "beam"):
             raise ValueError(f"decode method must be 'greedy' or 'beam', not {self.method!r}")
+        for name in ("calibration_slope", "calibration_offset", "rejection_threshold"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"decode {name} must be a finite number, not {getattr(self, name)!r}")
+
+    @property
+    def calibrated(self) -> bool:
+        return (self.calibration_slope, self.calibration_offset) != (1.0, 0.0)
+
+    def word_probability(self, raw_score: float) -> float:
+        """``raw_score`` as the calibrated probability that the word is right (itself uncalibrated)."""
+        if not self.calibrated:
+            return raw_score
+        raw = min(max(raw_score, 1e-6), 1.0 - 1e-6)
+        z = self.calibration_slope * math.log(raw / (1.0 - raw)) + self.calibration_offset
+        return round(1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0, 4)

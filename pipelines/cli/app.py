@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_models_parser,
         _add_train_parser,
         _add_evaluate_parser,
+        _add_calibrate_parser,
         add_batch_parser,
         add_gestures_parser,
         add_record_parser,
@@ -179,6 +180,30 @@ def _add_evaluate_parser(commands) -> None:
     add_runtime_options(p)
     _add_decode_options(p)
     p.set_defaults(run=run_evaluate)
+
+
+def _add_calibrate_parser(commands) -> None:
+    p = commands.add_parser(
+        "calibrate",
+        help="fit a speech model's word scores to probabilities on dev manifests; write a calibrated copy",
+    )
+    p.add_argument(
+        "manifests",
+        nargs="+",
+        metavar="MANIFEST",
+        help="dev manifests holding the model's words and other speech",
+    )
+    p.add_argument("--model", default=DEFAULT_SPEECH_MODEL)
+    p.add_argument("--out", metavar="DIR", required=True, help="the calibrated copy of the model")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        metavar="P",
+        help="rejection threshold of the copy, a probability that a word is right (default 0.5)",
+    )
+    add_runtime_options(p)
+    p.set_defaults(run=run_calibrate)
 
 
 def _add_decode_options(parser: argparse.ArgumentParser) -> None:
@@ -549,6 +574,18 @@ def run_evaluate(args) -> int:
     if not metrics.get("scored", 1):
         report(args.manifest, f"nothing scored: none of its {metrics['errors']} items could be used")
     return EXIT_SOME_FAILED if metrics["errors"] or not metrics.get("scored", 1) else EXIT_OK
+
+
+def run_calibrate(args) -> int:
+    from seqrec.pipelines.batch.calibrate import calibrate
+
+    if not math.isfinite(args.threshold):
+        raise UsageError(f"--threshold {args.threshold}: give a probability from 0 to 1")
+    fit = calibrate(args.model, args.manifests, args.out, args.threshold, args.device, args.runtime)
+    print(json.dumps(fit, indent=2))
+    if fit["errors"]:
+        report(", ".join(args.manifests), f"{fit['errors']} clips could not be read and were left out")
+    return EXIT_SOME_FAILED if fit["errors"] else EXIT_OK
 
 
 if __name__ == "__main__":

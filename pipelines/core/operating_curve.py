@@ -64,16 +64,23 @@ def operating_curve(clips: Sequence[ScoredClip], threshold: float) -> dict:
     }
 
 
-def reliability(clips: Sequence[ScoredClip], bins: int = 10) -> dict:
-    """How often a decoded word is right against its score: per score bin, the mean score and the
-    share right (a word is right when its clip's reference holds it, as often as it was decoded),
-    and the expected calibration error (the bins' |accuracy - score| weighted by their words)."""
+def scored_words(clips: Sequence[ScoredClip]) -> list[tuple[float, bool]]:
+    """Every decoded word's score, and whether it is right: its clip's reference holds it, as often
+    as it was decoded."""
     scored = []
     for clip in clips:
         left = Counter(clip.reference.split())
         for word, score in clip.words:
             scored.append((score, left[word] > 0))
             left[word] -= 1
+    return scored
+
+
+def reliability(clips: Sequence[ScoredClip], bins: int = 10) -> dict:
+    """How often a decoded word is right against its score: per score bin, the mean score and the
+    share right (``scored_words``), and the expected calibration error (the bins' |accuracy - score|
+    weighted by their words)."""
+    scored = scored_words(clips)
     if not scored:
         return {"words": 0, "ece": None, "bins": []}
     scores = np.array([s for s, _ in scored])
@@ -97,6 +104,38 @@ def reliability(clips: Sequence[ScoredClip], bins: int = 10) -> dict:
             }
         )
     return {"words": len(scored), "ece": round(float(ece), 4), "bins": table}
+
+
+def fit_calibration(clips: Sequence[ScoredClip], steps: int = 100) -> tuple[float, float]:
+    """Platt scaling of raw word scores: the ``(slope, offset)`` of
+    ``P(right) = sigmoid(slope * logit(score) + offset)`` that best predicts ``scored_words``: least
+    log loss, by Newton's method, plus a pull toward the raw scores (slope 1, offset 0) worth about
+    one word, so that a small set whose right and wrong words a score separates stays finite.
+
+    Two parameters, so a few hundred dev words fit it without following their noise, and the order
+    of words by score is kept: a threshold's trade is the same, only its number now means a
+    probability. A ``ValueError`` when the words are all right or all wrong (nothing to fit).
+    """
+    scored = scored_words(clips)
+    right = np.array([r for _, r in scored], float)
+    if not scored or right.all() or not right.any():
+        raise ValueError(
+            f"calibration needs words both right and wrong: {int(right.sum())} of {len(scored)} "
+            "decoded words are right (use a dev manifest holding the model's words and other speech)"
+        )
+    raw = np.clip([s for s, _ in scored], 1e-6, 1 - 1e-6)
+    x = np.stack([np.log(raw / (1 - raw)), np.ones(len(raw))], axis=1)
+    identity = np.array([1.0, 0.0])
+    weights = identity.copy()
+    for _ in range(steps):
+        p = 0.5 * (1.0 + np.tanh(0.5 * (x @ weights)))  # the sigmoid, without overflow
+        gradient = x.T @ (p - right) + (weights - identity)
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-9:
+            break
+    return round(float(weights[0]), 6), round(float(weights[1]), 6)
 
 
 def operating_curve_png(curve: dict, path: str | os.PathLike, title: str = "") -> Path:

@@ -110,6 +110,8 @@ class CTCRecognize(Stage):
     A small-vocabulary model rejects rather than guesses: words outside its vocabulary (its filler
     for other speech), and words scoring under the bundle's rejection threshold, are dropped, and
     ``score`` (the mean score of the words kept, 0 when none are) says how sure the transcript is.
+    A word's score is its characters' mean probability or, in a calibrated bundle
+    (``DecodeOptions.word_probability``), the probability that the word is right.
     ``decoded_words`` keeps every word decoded, in order, each with ``kept``: a dropped word was
     still heard, and ``AlignWordTimes`` gives it its stretch of speech rather than to a neighbour.
     Items are sorted by length and padded together, so a batch costs little more than its longest item.
@@ -186,8 +188,14 @@ class CTCRecognize(Stage):
 
     def _decode_words(self, log_probs: np.ndarray, duration: float | None) -> list[dict]:
         if self._beam:
-            return self._beam.decode_words(log_probs, self.step_seconds, duration)
-        return spans_to_words(greedy_decode(log_probs), self.bundle.tokenizer, self.step_seconds, duration)
+            words = self._beam.decode_words(log_probs, self.step_seconds, duration)
+        else:
+            words = spans_to_words(
+                greedy_decode(log_probs), self.bundle.tokenizer, self.step_seconds, duration
+            )
+        if self.decode.calibrated:
+            words = [{**w, "score": self.decode.word_probability(w["score"])} for w in words]
+        return words
 
     def _keeps(self, word: dict) -> bool:
         return word["score"] >= self.decode.rejection_threshold and (
