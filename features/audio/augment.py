@@ -80,7 +80,7 @@ def augment_audio(
             noise = noise_stretch(noises[rng.integers(len(noises))], len(audio), rng)
         else:
             noise = coloured_noise(len(audio), rng.uniform(*config.noise_alpha), rng)
-        audio = audio + noise * _noise_scale(audio, rng.uniform(*config.noise_snr_db))
+        audio = audio + noise * noise_scale(audio, rng.uniform(*config.noise_snr_db))
     if rng.random() < config.telephone_probability:
         audio = telephone_line(audio, sample_rate, rng)
     if rng.random() < config.pad_probability:
@@ -163,7 +163,8 @@ def coloured_noise(n_samples: int, alpha: float, rng: np.random.Generator) -> np
     return (noise / max(float(np.sqrt(np.mean(noise**2))), 1e-12)).astype(np.float32)
 
 
-def _noise_scale(audio: np.ndarray, snr_db: float) -> np.float32:
-    # SNR against the loud part of the signal: clips are mostly silence around one word.
+def noise_scale(audio: np.ndarray, snr_db: float) -> np.float32:
+    """The gain that puts unit-RMS noise ``snr_db`` under ``audio``: the SNR is against the loud
+    half of the signal, since clips are mostly silence around one word."""
     power = np.mean(np.sort(audio**2)[len(audio) // 2 :]) if len(audio) else 0.0
     return np.float32(np.sqrt(power / 10 ** (snr_db / 10)))
