@@ -39,6 +39,7 @@ from seqrec.pipelines.speech.corpora import (
     join_clips,
     load_speech_corpora,
     noise_rows,
+    room_noise_files,
     split_wuw_sessions,
     wuw_rows,
 )
@@ -60,6 +61,10 @@ def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_r
     corpora = load_speech_corpora(shared / "data", SPLIT_FILE)
     wuw = split_wuw_sessions(wuw_rows(shared / "data" / "speech" / "wuw_corpus_ii"), WUW_SPLIT_FILE)
     synthetic_rows = list(read_manifest(synthetic)) if synthetic else []
+    room_noise = DATA / "room_noise"
+    if not room_noise.is_dir():  # real room tone and line noise for noise augmentation: train people only
+        train_people = corpora.commands_in("train") + [r for r in wuw if r["split"] == "train"]
+        room_noise_files(train_people, room_noise, sample_rate)
     test_clips = corpora.commands_in("test", vocabulary) + corpora.fsdd("test")
     dev_clips = corpora.commands_in("dev", vocabulary) + corpora.fsdd("dev")
     return write_manifests(
@@ -79,6 +84,13 @@ def prepare(shared: Path, synthetic: Path | None, vocabulary: set[str], sample_r
             # Real other speech on the telephone (issue 14), by session; the next stage trains on it
             # (configs/commands-wuw.yaml), in-vocabulary words in its sentences keeping their label.
             **{f"wuw_{split}": [r for r in wuw if r["split"] == split] for split in ("train", "dev", "test")},
+            # Its train sentences that hold words of the vocabulary, which the recipe weighs more:
+            # a fifth of the sentences, and the only real examples of its words inside free speech.
+            "wuw_train_held": [
+                r
+                for r in wuw
+                if r["split"] == "train" and r["kind"] == "sentence" and set(r["text"].split()) & vocabulary
+            ],
         },
         DATA,
     )
