@@ -101,3 +101,4 @@ def test_its_words_and_other_speech_give_the_miss_false_accept_curve(tmp_path, d
     assert ends[0]["false_accept_rate"] >= operating["false_accept_rate"]
     assert (tmp_path / "eval" / "miss-false-accept.png").stat().st_size > 5000
     assert metrics["calibration"]["words"] >= 3 and 0 <= metrics["calibration"]["ece"] <= 1
+    assert (tmp_path / "eval" / "reliability.png").stat().st_size > 5000

@@ -5,8 +5,8 @@ Whatever the modality, ``evaluate`` writes the same files into ``out_dir``: ``re
 the items scored and those that could not be used, and ``model`` and ``manifest``), plus
 ``confusion-<head>.png`` for each classifier head, and, for a speech model with a vocabulary on a
 manifest holding both its words and other speech, ``miss-false-accept.png`` (``operating_curve``)
-with the curve and the word scores' calibration in ``metrics.json``; and the command exits 1 when
-any item failed.
+and ``reliability.png`` with the curve and the word scores' calibration in ``metrics.json``; and
+the command exits 1 when any item failed.
 With nothing scored there are no rates: WER and CER are null, accuracies absent. A manifest with
 no rows, or a speech row without ``text``, is a ``ConfigError`` before the model is loaded.
 """
@@ -31,6 +31,7 @@ from seqrec.pipelines.core.operating_curve import (
     operating_curve,
     operating_curve_png,
     reliability,
+    reliability_png,
 )
 
 
@@ -68,6 +69,8 @@ def evaluate(
                     metrics["miss_false_accept"], Path(out_dir) / "miss-false-accept.png", str(model)
                 )
                 metrics["miss_false_accept"]["png"] = str(png)
+                png = reliability_png(metrics["calibration"], Path(out_dir) / "reliability.png", str(model))
+                metrics["calibration"]["png"] = str(png)
     except MediaMismatchError as error:  # e.g. audio rows for a hands model: say which model
         raise MediaMismatchError(f"{error}; {model} is a {modality} model") from None
     finally:

@@ -143,11 +143,68 @@ def operating_curve_png(curve: dict, path: str | os.PathLike, title: str = "") -
     marked and written out with its rate per hour."""
     import cv2
 
+    image, at = _unit_square(
+        title,
+        f"false accepts, share of {curve['other_clips']} clips of other speech",
+        f"misses, share of {curve['wanted_clips']} clips of its words",
+    )
+    # In threshold order, 0 (everything kept, most false accepts) to 1 (nothing kept, all missed).
+    points = [(p["false_accept_rate"], p["miss_rate"]) for p in curve["points"]]
+    cv2.polylines(
+        image, [np.array([at(x, y) for x, y in points], np.int32)], False, (200, 80, 0), 2, cv2.LINE_AA
+    )
+    operating = curve["operating_point"]
+    cv2.circle(
+        image, at(operating["false_accept_rate"], operating["miss_rate"]), 6, (0, 0, 220), -1, cv2.LINE_AA
+    )
+    per_hour = operating["false_accepts_per_hour"]
+    note = (
+        f"threshold {operating['threshold']:.2f}: misses {operating['miss_rate']:.1%}, false accepts "
+        f"{operating['false_accept_rate']:.1%}" + (f" ({per_hour:g}/h)" if per_hour is not None else "")
+    )
+    cv2.putText(
+        image, note, (MARGIN, MARGIN - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 220), 1, cv2.LINE_AA
+    )
+    return _write_png(image, path)
+
+
+def reliability_png(table: dict, path: str | os.PathLike, title: str = "") -> Path:
+    """The reliability diagram of ``reliability``'s table: per score bin, the share of its words
+    that are right (y) at their mean score (x), a dot sized by the bin's words; calibrated scores
+    lie on the diagonal."""
+    import cv2
+
+    image, at = _unit_square(title, f"word score (mean of its bin; {table['words']} words)", "share right")
+    cv2.line(image, at(0, 0), at(1, 1), (160, 160, 160), 1, cv2.LINE_AA)
+    largest = max((b["words"] for b in table["bins"]), default=1)
+    centres = [at(b["mean_score"], b["right"]) for b in table["bins"]]
+    if len(centres) > 1:
+        cv2.polylines(image, [np.array(centres, np.int32)], False, (200, 80, 0), 2, cv2.LINE_AA)
+    for b, centre in zip(table["bins"], centres, strict=True):
+        cv2.circle(image, centre, 3 + round(9 * np.sqrt(b["words"] / largest)), (200, 80, 0), -1, cv2.LINE_AA)
+    ece = "n/a" if table["ece"] is None else f"{table['ece']:.3f}"
+    cv2.putText(
+        image,
+        f"expected calibration error {ece}",
+        (MARGIN, MARGIN - 12),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.45,
+        (0, 0, 220),
+        1,
+        cv2.LINE_AA,
+    )
+    return _write_png(image, path)
+
+
+def _unit_square(title: str, x_label: str, y_label: str):
+    """A white image with the 0-1 square's grid, ticks and labels, and ``at(x, y)``: its pixel."""
+    import cv2
+
     image = np.full((SIZE + 2 * MARGIN, SIZE + 2 * MARGIN, 3), 255, np.uint8)
     font, black, grey = cv2.FONT_HERSHEY_SIMPLEX, (0, 0, 0), (200, 200, 200)
 
-    def at(false_accepts: float, misses: float) -> tuple[int, int]:
-        return (MARGIN + round(false_accepts * SIZE), MARGIN + SIZE - round(misses * SIZE))
+    def at(x: float, y: float) -> tuple[int, int]:
+        return (MARGIN + round(x * SIZE), MARGIN + SIZE - round(y * SIZE))
 
     for tick in np.linspace(0, 1, 6):
         cv2.line(image, at(tick, 0), at(tick, 1), grey, 1)
@@ -155,36 +212,17 @@ def operating_curve_png(curve: dict, path: str | os.PathLike, title: str = "") -
         cv2.putText(image, f"{tick:.1f}", (at(tick, 0)[0] - 10, MARGIN + SIZE + 18), font, 0.4, black, 1)
         cv2.putText(image, f"{tick:.1f}", (MARGIN - 32, at(0, tick)[1] + 4), font, 0.4, black, 1)
     cv2.rectangle(image, at(0, 1), at(1, 0), black, 1)
-    # In threshold order, 0 (everything kept, most false accepts) to 1 (nothing kept, all missed).
-    points = [(p["false_accept_rate"], p["miss_rate"]) for p in curve["points"]]
-    cv2.polylines(
-        image, [np.array([at(x, y) for x, y in points], np.int32)], False, (200, 80, 0), 2, cv2.LINE_AA
-    )
-    operating = curve["operating_point"]
-    centre = at(operating["false_accept_rate"], operating["miss_rate"])
-    cv2.circle(image, centre, 6, (0, 0, 220), -1, cv2.LINE_AA)
-    per_hour = operating["false_accepts_per_hour"]
-    note = (
-        f"threshold {operating['threshold']:.2f}: misses {operating['miss_rate']:.1%}, false accepts "
-        f"{operating['false_accept_rate']:.1%}" + (f" ({per_hour:g}/h)" if per_hour is not None else "")
-    )
-    cv2.putText(image, note, (MARGIN, MARGIN - 12), font, 0.45, (0, 0, 220), 1, cv2.LINE_AA)
-    cv2.putText(
-        image,
-        f"false accepts, share of {curve['other_clips']} clips of other speech",
-        (MARGIN + 60, MARGIN + SIZE + 45),
-        font,
-        0.45,
-        black,
-        1,
-        cv2.LINE_AA,
-    )
+    cv2.putText(image, x_label, (MARGIN + 60, MARGIN + SIZE + 45), font, 0.45, black, 1, cv2.LINE_AA)
     label = np.full((30, SIZE, 3), 255, np.uint8)
-    cv2.putText(
-        label, f"misses, share of {curve['wanted_clips']} clips of its words", (60, 20), font, 0.45, black, 1
-    )
+    cv2.putText(label, y_label, (60, 20), font, 0.45, black, 1)
     image[MARGIN : MARGIN + SIZE, 2:32] = np.rot90(label)
     cv2.putText(image, title, (MARGIN, 22), font, 0.5, black, 1, cv2.LINE_AA)
+    return image, at
+
+
+def _write_png(image: np.ndarray, path: str | os.PathLike) -> Path:
+    import cv2
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), image):
