@@ -1,6 +1,6 @@
 """A speech model's words against other speech, at one threshold: issue 14's figures in one run.
 
-    python benchmarks/speech_rejection.py [--model commands] [--split dev|test] [--threshold T]
+    python benchmarks/speech_rejection.py [--model commands] [--split dev|test] [--thresholds T ...]
                                           [--snr 20 10 5] [--words yes,no] [--seed 0]
 
 Everything real and held out by person: the Speech Commands clips of the split's speakers
@@ -23,8 +23,9 @@ telephone sessions of the split (configs/splits/wuw_sessions.json). Choose on de
   word decoded with no threshold on the clean clips: the stated mix is the split's Speech Commands
   clips, its words and others as they come.
 
-Each clip is decoded once with no threshold; a threshold keeps the words scoring at least it
-(``--threshold``, default the bundle's own). Rates carry their counts and 95% Wilson intervals.
+Each clip (and the stream) is decoded once with no threshold; each of ``--thresholds`` (default
+the bundle's own) keeps the words scoring at least it, so a sweep on dev costs one run; ``--words``
+is measured at the first. Rates carry their counts and 95% Wilson intervals.
 Writes ``benchmarks/outputs/speech_rejection-MODEL-SPLIT.json``.
 """
 
@@ -68,10 +69,6 @@ def speech_commands_clips(split: str) -> list[tuple[str, str]]:
         ]
 
 
-def kept(words: list[dict], threshold: float) -> str:
-    return " ".join(w["word"] for w in words if w["score"] >= threshold)
-
-
 def clip_rates(texts: list[str], labels: list[str], vocabulary: set[str]) -> dict:
     """WER on the clips of ``vocabulary``'s words, false accepts on the others."""
     wanted = [(t, label) for t, label in zip(texts, labels, strict=True) if label in vocabulary]
@@ -110,17 +107,27 @@ def join_sentences(rows: list[dict], path: Path, sample_rate: int) -> list[tuple
     return spans
 
 
-def sentence_rates(rows: list[dict], heard: list[list[str]], vocabulary: set[str], minutes: float) -> dict:
+Heard = list[tuple[str, float]]  # the words decoded with no threshold, each with its score
+
+
+def heard(record: dict) -> Heard:
+    return [(w["word"], w["score"]) for w in record.get("words", [])]
+
+
+def kept(words: Heard, threshold: float) -> list[str]:
+    return [word for word, score in words if score >= threshold]
+
+
+def sentence_rates(rows: list[dict], heard_in: list[Heard], threshold: float, vocabulary: set[str]) -> dict:
     false_words, held, found = Counter(), 0, 0
-    for row, words in zip(rows, heard, strict=True):
-        truth, out = Counter(row["text"].split()), Counter(words)
+    for row, words in zip(rows, heard_in, strict=True):
+        truth, out = Counter(row["text"].split()), Counter(kept(words, threshold))
         false_words.update(out - truth)
         expected = Counter({w: n for w, n in truth.items() if w in vocabulary})
         held += sum(expected.values())
         found += sum((out & expected).values())
+    minutes = sum(row["seconds"] for row in rows) / 60
     return {
-        "sentences": len(rows),
-        "minutes": round(minutes, 2),
         "false_accepts": sum(false_words.values()),
         "per_minute": round(sum(false_words.values()) / minutes, 3),
         "false_words": dict(false_words.most_common(10)),
@@ -132,22 +139,27 @@ def sentence_rates(rows: list[dict], heard: list[list[str]], vocabulary: set[str
 
 
 def stream_sentences(
-    transcriber: Transcriber, rows: list[dict], sample_rate: int, vocabulary: set[str]
-) -> dict:
+    transcriber: Transcriber, rows: list[dict], sample_rate: int
+) -> tuple[list[Heard], dict]:
     """The sentences through the live path as one file: each word out goes to the sentence whose
-    span holds its middle (a word in a gap, to the sentence before)."""
+    span holds its middle (a word in a gap, to the sentence before). Sets each row's ``seconds``."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "sentences.wav"
         spans = join_sentences(rows, path, sample_rate)
         records = list(transcriber.transcribe_live(PacedFile(path, STREAM_SPEED), str(path)))
-    heard: list[list[str]] = [[] for _ in rows]
+    out: list[Heard] = [[] for _ in rows]
     starts = np.array([start for start, _ in spans])
     for record in records:
         for word in record.get("words", []):
             middle = (word["start"] + word["end"]) / 2  # live rows' word times are the stream's
-            heard[max(0, int(np.searchsorted(starts, middle, side="right")) - 1)].append(word["word"])
-    minutes = sum(end - start for start, end in spans) / 60
-    return sentence_rates(rows, heard, vocabulary, minutes) | {
+            out[max(0, int(np.searchsorted(starts, middle, side="right")) - 1)].append(
+                (word["word"], word["score"])
+            )
+    for row, (start, end) in zip(rows, spans, strict=True):
+        row["seconds"] = end - start
+    return out, {
+        "sentences": len(rows),
+        "minutes": round(sum(end - start for start, end in spans) / 60, 2),
         "utterances": len(records),
         "errors": sum("error" in r for r in records),
     }
@@ -159,7 +171,9 @@ def main() -> int:
     )
     parser.add_argument("--model", default="commands")
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
-    parser.add_argument("--threshold", type=float, help="default: the bundle's rejection threshold")
+    parser.add_argument(
+        "--thresholds", type=float, nargs="+", help="rejection thresholds to score at (default: the bundle's)"
+    )
     parser.add_argument("--snr", type=float, nargs="*", default=[20.0, 10.0, 5.0])
     parser.add_argument("--words", default="yes,no", help="a run-time word list to measure ('' for none)")
     parser.add_argument("--seed", type=int, default=0)
@@ -168,35 +182,19 @@ def main() -> int:
     vocabulary = set(config["vocabulary"])
     rate = config["features"]["sample_rate"]
     decode = DecodeOptions(**config.get("decode", {}))
-    threshold = decode.rejection_threshold if args.threshold is None else args.threshold
-    operating = dataclasses.replace(decode, rejection_threshold=threshold)
+    thresholds = args.thresholds or [decode.rejection_threshold]
+    # Every part decodes once with no threshold; each threshold keeps the words scoring at least it.
     everything = Transcriber(args.model, decode=dataclasses.replace(decode, rejection_threshold=0.0))
     rng = np.random.default_rng(args.seed)
 
     clips = speech_commands_clips(args.split)
     paths, labels = [p for p, _ in clips], [label for _, label in clips]
     records = list(everything.transcribe_paths(paths))
-    result = {
-        "model": args.model,
-        "split": args.split,
-        "threshold": threshold,
-        "calibrated": operating.calibrated,
-        "speech_commands": {
-            "clips": len(clips),
-            "speakers": len({Path(p).name.split("_")[0] for p in paths}),
-        },
-        "errors": sum("error" in r for r in records),
-        "clean": clip_rates([kept(r.get("words", []), threshold) for r in records], labels, vocabulary),
-    }
+    clean = [heard(r) for r in records]
     scored = [
-        ScoredClip(
-            label if label in vocabulary else "",
-            tuple((w["word"], w["score"]) for w in r.get("words", [])),
-            r.get("duration", 0.0),
-        )
-        for r, label in zip(records, labels, strict=True)
+        ScoredClip(label if label in vocabulary else "", tuple(words), r.get("duration", 0.0))
+        for words, r, label in zip(clean, records, labels, strict=True)
     ]
-    result["calibration"] = reliability(scored)
 
     wuw = [
         r
@@ -210,41 +208,62 @@ def main() -> int:
             {"audio_filepath": r["audio_filepath"]} for r in wuw
         ]
         noises = [load_audio(str(f), rate) for f in room_noise_files(noise_rows, folder, rate)]
-    result["noise"] = {"files_seconds": round(sum(len(n) for n in noises) / rate, 1), "rows": {}}
     audio = [load_audio(p, rate) for p in paths]
-    for snr in args.snr:
-        texts = [
-            kept(everything.transcribe_array(noisy(a, noises, snr, rng), rate).get("words", []), threshold)
-            for a in audio
-        ]
-        result["noise"]["rows"][f"{snr:g} dB"] = clip_rates(texts, labels, vocabulary)
-
-    alone = [r for r in wuw if r["kind"] == "wake word"]
-    fired = [
-        kept(r.get("words", []), threshold)
-        for r in everything.transcribe_paths([r["audio_filepath"] for r in alone])
-    ]
-    fired = [t for t in fired if t]
-    live = Transcriber(args.model, decode=operating)
-    result["telephone"] = {
-        "sessions": len({r["session"] for r in wuw}),
-        "wake_words_alone": {
-            "clips": len(alone),
-            "false_accepts": len(fired),
-            "rate": round(len(fired) / len(alone), 4),
-            "interval_95": wilson(len(fired), len(alone)),
-            "heard_as": dict(Counter(fired).most_common(10)),
-        },
-        "sentences_streamed": stream_sentences(
-            live, [r for r in wuw if r["kind"] == "sentence"], rate, vocabulary
-        ),
+    in_noise = {
+        snr: [heard(everything.transcribe_array(noisy(a, noises, snr, rng), rate)) for a in audio]
+        for snr in args.snr
     }
+    alone = [r for r in wuw if r["kind"] == "wake word"]
+    alone_heard = [heard(r) for r in everything.transcribe_paths([r["audio_filepath"] for r in alone])]
+    sentences = [dict(r) for r in wuw if r["kind"] == "sentence"]
+    sentences_heard, stream = stream_sentences(everything, sentences, rate)
 
+    def at(threshold: float) -> dict:
+        fired = [" ".join(kept(words, threshold)) for words in alone_heard]
+        fired = [text for text in fired if text]
+        return {
+            "clean": clip_rates([" ".join(kept(w, threshold)) for w in clean], labels, vocabulary),
+            "noise": {
+                f"{snr:g} dB": clip_rates(
+                    [" ".join(kept(w, threshold)) for w in heard_in], labels, vocabulary
+                )
+                for snr, heard_in in in_noise.items()
+            },
+            "wuw_wake_words_alone": {
+                "clips": len(alone),
+                "false_accepts": len(fired),
+                "rate": round(len(fired) / len(alone), 4),
+                "interval_95": wilson(len(fired), len(alone)),
+                "heard_as": dict(Counter(fired).most_common(10)),
+            },
+            "wuw_sentences_streamed": sentence_rates(sentences, sentences_heard, threshold, vocabulary),
+        }
+
+    result = {
+        "model": args.model,
+        "split": args.split,
+        "calibrated": decode.calibrated,
+        "speech_commands": {
+            "clips": len(clips),
+            "speakers": len({Path(p).name.split("_")[0] for p in paths}),
+        },
+        "errors": sum("error" in r for r in records),
+        "noise_files_seconds": round(sum(len(n) for n in noises) / rate, 1),
+        "wuw_sessions": len({r["session"] for r in wuw}),
+        "wuw_sentences_stream": stream,
+        "calibration": reliability(scored),
+        "at_threshold": {f"{t:g}": at(t) for t in thresholds},
+    }
     listed = [w.strip() for w in args.words.split(",") if w.strip()]
-    if listed:
-        grammar = Transcriber(args.model, decode=operating, words=listed)
+    if listed:  # at the first threshold, as transcribe --words decodes
+        options = dataclasses.replace(decode, rejection_threshold=thresholds[0])
+        grammar = Transcriber(args.model, decode=options, words=listed)
         texts = [r.get("text", "") for r in grammar.transcribe_paths(paths)]
-        result["words"] = {"words": listed, **clip_rates(texts, labels, set(listed))}
+        result["words"] = {
+            "words": listed,
+            "threshold": thresholds[0],
+            **clip_rates(texts, labels, set(listed)),
+        }
 
     print(json.dumps(result, indent=1))
     out = ROOT / "benchmarks" / "outputs" / f"speech_rejection-{Path(args.model).name}-{args.split}.json"
