@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections import Counter
 from pathlib import Path
 
 import soundfile
+from speech_rejection import sentence_rates  # this script's folder is on sys.path when it runs
+from word_list import wilson
 
 from seqrec.models import read_bundle_config
 from seqrec.pipelines.speech.corpora import split_wuw_sessions, wuw_rows
@@ -35,15 +36,6 @@ from seqrec.pipelines.speech.transcriber import Transcriber
 
 ROOT = Path(__file__).resolve().parents[1]
 WUW = ROOT.parent / "shared" / "data" / "speech" / "wuw_corpus_ii"
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> list[float]:
-    if not total:
-        return [math.nan, math.nan]
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return [round(centre - half, 4), round(centre + half, 4)]
 
 
 def main() -> int:
@@ -66,16 +58,16 @@ def main() -> int:
 
     alone = [(r, rec) for r, rec in zip(rows, records, strict=True) if r["kind"] == "wake word"]
     fired = [rec["text"] for _, rec in alone if rec.get("text")]
-    sentences = [(r, rec) for r, rec in zip(rows, records, strict=True) if r["kind"] == "sentence"]
-    minutes = sum(soundfile.info(r["audio_filepath"]).duration for r, _ in sentences) / 60
-    false_words, held, found = Counter(), 0, 0
-    for row, record in sentences:
-        truth = Counter(row["text"].split())
-        heard = Counter(record.get("text", "").split())
-        false_words.update(heard - truth)
-        expected = Counter({w: n for w, n in truth.items() if w in vocabulary})
-        held += sum(expected.values())
-        found += sum((heard & expected).values())
+    sentences = [
+        {**r, "seconds": soundfile.info(r["audio_filepath"]).duration}
+        for r in rows
+        if r["kind"] == "sentence"
+    ]
+    heard = [
+        [(word, 1.0) for word in rec.get("text", "").split()]  # the words transcribe printed
+        for r, rec in zip(rows, records, strict=True)
+        if r["kind"] == "sentence"
+    ]
     result = {
         "model": args.model,
         "words": words,
@@ -91,13 +83,8 @@ def main() -> int:
         },
         "sentences": {
             "clips": len(sentences),
-            "minutes": round(minutes, 2),
-            "false_accepts": sum(false_words.values()),
-            "per_minute": round(sum(false_words.values()) / minutes, 3),
-            "false_words": dict(false_words.most_common(10)),
-            "vocabulary_words_held": held,
-            "found": found,
-            "recall": round(found / held, 4) if held else None,
+            "minutes": round(sum(r["seconds"] for r in sentences) / 60, 2),
+            **sentence_rates(sentences, heard, 0.0, vocabulary),
         },
     }
     print(json.dumps(result, indent=1))
