@@ -118,6 +118,18 @@ def kept(words: Heard, threshold: float) -> list[str]:
     return [word for word, score in words if score >= threshold]
 
 
+def wake_word_rates(texts: list[str], clips: int) -> dict:
+    """Wake words alone, none a word of the model: a clip with any text out is a false accept."""
+    fired = [text for text in texts if text]
+    return {
+        "clips": clips,
+        "false_accepts": len(fired),
+        "rate": round(len(fired) / clips, 4),
+        "interval_95": wilson(len(fired), clips),
+        "heard_as": dict(Counter(fired).most_common(10)),
+    }
+
+
 def sentence_rates(rows: list[dict], heard_in: list[Heard], threshold: float, vocabulary: set[str]) -> dict:
     false_words, held, found = Counter(), 0, 0
     for row, words in zip(rows, heard_in, strict=True):
@@ -220,7 +232,6 @@ def main() -> int:
 
     def at(threshold: float) -> dict:
         fired = [" ".join(kept(words, threshold)) for words in alone_heard]
-        fired = [text for text in fired if text]
         return {
             "clean": clip_rates([" ".join(kept(w, threshold)) for w in clean], labels, vocabulary),
             "noise": {
@@ -229,13 +240,7 @@ def main() -> int:
                 )
                 for snr, heard_in in in_noise.items()
             },
-            "wuw_wake_words_alone": {
-                "clips": len(alone),
-                "false_accepts": len(fired),
-                "rate": round(len(fired) / len(alone), 4),
-                "interval_95": wilson(len(fired), len(alone)),
-                "heard_as": dict(Counter(fired).most_common(10)),
-            },
+            "wuw_wake_words_alone": wake_word_rates(fired, len(alone)),
             "wuw_sentences_streamed": sentence_rates(sentences, sentences_heard, threshold, vocabulary),
         }
 

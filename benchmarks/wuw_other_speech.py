@@ -23,12 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 
 import soundfile
-from speech_rejection import sentence_rates  # this script's folder is on sys.path when it runs
-from word_list import wilson
+from speech_rejection import (  # this script's folder is on sys.path when it runs
+    sentence_rates,
+    wake_word_rates,
+)
 
 from seqrec.models import read_bundle_config
 from seqrec.pipelines.speech.corpora import split_wuw_sessions, wuw_rows
@@ -57,7 +58,6 @@ def main() -> int:
     records = list(transcriber.transcribe_paths([r["audio_filepath"] for r in rows]))
 
     alone = [(r, rec) for r, rec in zip(rows, records, strict=True) if r["kind"] == "wake word"]
-    fired = [rec["text"] for _, rec in alone if rec.get("text")]
     sentences = [
         {**r, "seconds": soundfile.info(r["audio_filepath"]).duration}
         for r in rows
@@ -74,13 +74,7 @@ def main() -> int:
         "split": args.split,
         "sessions": len({r["session"] for r in rows}),
         "errors": sum("error" in rec for rec in records),
-        "wake_words_alone": {
-            "clips": len(alone),
-            "false_accepts": len(fired),
-            "rate": round(len(fired) / len(alone), 4),
-            "interval_95": wilson(len(fired), len(alone)),
-            "heard_as": dict(Counter(fired).most_common(10)),
-        },
+        "wake_words_alone": wake_word_rates([rec.get("text", "") for _, rec in alone], len(alone)),
         "sentences": {
             "clips": len(sentences),
             "minutes": round(sum(r["seconds"] for r in sentences) / 60, 2),
