@@ -3,11 +3,14 @@
     python scripts/make_synthetic_speech.py [--out data/synthetic-speech] [--seed 0]
         [--per-word 40] [--sequences 1500] [--oov 600]
 
-Three parts, each with its own manifest under --out, and manifest.jsonl holding them all:
+Up to four parts, each with its own manifest under --out, and manifest.jsonl holding them all:
   words.jsonl      every vocabulary word alone, --per-word clips each
   sequences.jsonl  --sequences connected strings: digit strings of 2-4 digits ("three one four",
                    "oh seven") and command pairs ("rear left", "go forward")
   oov.jsonl        --oov clips of words outside the vocabulary, marked "in_vocabulary": false
+  carriers.jsonl   --carriers sentences holding vocabulary words among other words ("turn the
+                   window on", "i work on the table project"; CARRIERS); none by default: no
+                   recipe trains on them yet
 Every clip is drawn from --seed; a rerun with the same options skips the clips already written.
 Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 Exit code 0 when every clip was rendered, 1 when some failed (the rest written), 2 when no engine
@@ -118,6 +121,41 @@ OOV_WORDS = [
     "zebra",
 ]
 SEQUENCE_LENGTHS = (2, 3, 4)  # words in a digit string; command strings are pairs
+# Vocabulary words inside free speech, as callers say them ("i work on the project"): the
+# recipe's filler takes the other words, the vocabulary words keep their label. {w} is any
+# vocabulary word, {d} a digit, {c} a command word, {x} a word outside the vocabulary; the fixed
+# words sound like no vocabulary word (no "to", "for", "too", "won", "ate", "know").
+CARRIERS = (
+    "{x} {w}",
+    "{w} {x}",
+    "please {c} the {x}",
+    "i said {w} not {x}",
+    "can you say {w} again",
+    "the {x} is {c}",
+    "turn the {x} on",
+    "turn the {x} off",
+    "my code is {d} {d} {d}",
+    "{w} {w} and then the {x}",
+    "and then we go {c} by the {x}",
+    "i work on the {x} project",
+    "hold on a second",
+    "we need {d} more {x}",
+    "it is on the {c} of the {x}",
+    "well {w} i guess",
+)
+
+
+def carrier_sentences(count: int, rng: np.random.Generator) -> list[str]:
+    """``count`` sentences from ``CARRIERS``, slots filled at random, in a seeded order."""
+    fill = {"w": VOCABULARY, "d": DIGITS, "c": COMMANDS, "x": OOV_WORDS}
+    sentences = []
+    for _ in range(count):
+        words = []
+        for token in str(rng.choice(CARRIERS)).split():
+            slot = token.strip("{}")
+            words.append(str(rng.choice(fill[slot])) if token.startswith("{") else token)
+        sentences.append(" ".join(words))
+    return sentences
 
 
 def connected_sequences(count: int, rng: np.random.Generator) -> list[str]:
@@ -143,8 +181,14 @@ def main() -> int:
         "--sequences", type=int, default=1500, help="connected digit strings and command pairs"
     )
     parser.add_argument("--oov", type=int, default=600, help="clips of out-of-vocabulary words, all told")
+    parser.add_argument(
+        "--carriers",
+        type=int,
+        default=0,
+        help="sentences holding vocabulary words among others (not yet used)",
+    )
     args = parser.parse_args()
-    if min(args.per_word, args.sequences, args.oov) < 0:
+    if min(args.per_word, args.sequences, args.oov, args.carriers) < 0:
         parser.error("counts must not be negative")
 
     voices = available_voices()
@@ -168,6 +212,10 @@ def main() -> int:
             {"n_per_text": 1},
         ),
         "oov": (list(OOV_WORDS), {"total": args.oov}),
+        "carriers": (
+            carrier_sentences(args.carriers, np.random.default_rng([args.seed, 3])),
+            {"n_per_text": 1},
+        ),
     }
     started = time.perf_counter()
     all_rows = []
