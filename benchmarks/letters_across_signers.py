@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from seqrec.pipelines.core.confusion_image import confusion_png
+from seqrec.pipelines.core.metrics import wilson_interval
 from seqrec.pipelines.hands import NO_LABEL
 from seqrec.pipelines.hands.data import load_hand_sequences, load_landmarks
 from seqrec.pipelines.hands.model import GestureModel
@@ -41,15 +41,6 @@ from seqrec.pipelines.hands.sequence import HandSequence
 ROOT = Path(__file__).resolve().parents[1]
 SILFA = ROOT.parent / "shared" / "data" / "hands" / "silfa"
 SILFA_ASPECT = 852 / 480  # the SILFA webcam's frames: Holistic's x and y are normalised by them
-
-
-def wilson(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return (math.nan, math.nan)
-    p = correct / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return (round(centre - half, 4), round(centre + half, 4))
 
 
 def mirrored(sequence: HandSequence) -> HandSequence:
@@ -92,7 +83,7 @@ def score(truths: list[str], predictions: list[str], labels: list[str], png: Pat
         "accuracy": round(correct / len(truths), 4),
         "correct": correct,
         "total": len(truths),
-        "interval_95": wilson(correct, len(truths)),
+        "interval_95": wilson_interval(correct, len(truths)),
         "wrong": {t: p for t, p in zip(truths, predictions, strict=True) if t != p},
     }
 

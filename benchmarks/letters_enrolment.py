@@ -33,8 +33,9 @@ import numpy as np
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from letters_across_signers import SILFA, SILFA_ASPECT, read_letters, signing_hand, wilson
+from letters_across_signers import SILFA, SILFA_ASPECT, read_letters, signing_hand
 
+from seqrec.pipelines.core.metrics import wilson_interval
 from seqrec.pipelines.hands import NO_LABEL
 from seqrec.pipelines.hands.corpora import ASL_LETTERS_ASPECT
 from seqrec.pipelines.hands.data import load_landmarks, write_landmark_dataset
@@ -55,7 +56,7 @@ def accuracy(truths: list[str], guesses: list[str]) -> dict:
         "accuracy": round(correct / len(truths), 4),
         "correct": correct,
         "total": len(truths),
-        "interval_95": wilson(correct, len(truths)),
+        "interval_95": wilson_interval(correct, len(truths)),
     }
 
 

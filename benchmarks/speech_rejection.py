@@ -42,13 +42,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
-from word_list import wilson  # this script's folder is on sys.path when it runs
 
 from seqrec.features import load_audio
 from seqrec.features.audio.augment import noise_scale, noise_stretch
 from seqrec.features.audio.live import PacedFile
 from seqrec.models import DecodeOptions, read_bundle_config
-from seqrec.pipelines.core.metrics import error_rates
+from seqrec.pipelines.core.metrics import error_rates, wilson_interval
 from seqrec.pipelines.core.operating_curve import ScoredClip, reliability
 from seqrec.pipelines.speech.corpora import room_noise_files, split_wuw_sessions, wuw_rows
 from seqrec.pipelines.speech.transcriber import Transcriber
@@ -80,11 +79,11 @@ def clip_rates(texts: list[str], labels: list[str], vocabulary: set[str]) -> dic
         "wanted_clips": len(wanted),
         "wer": round(rates["wer"], 4),
         "clips_wrong": wrong,
-        "clips_wrong_interval_95": wilson(wrong, len(wanted)),
+        "clips_wrong_interval_95": wilson_interval(wrong, len(wanted)),
         "other_clips": len(other),
         "false_accepts": accepted,
         "false_accept_rate": round(accepted / len(other), 4),
-        "false_accept_interval_95": wilson(accepted, len(other)),
+        "false_accept_interval_95": wilson_interval(accepted, len(other)),
     }
 
 
@@ -125,7 +124,7 @@ def wake_word_rates(texts: list[str], clips: int) -> dict:
         "clips": clips,
         "false_accepts": len(fired),
         "rate": round(len(fired) / clips, 4),
-        "interval_95": wilson(len(fired), clips),
+        "interval_95": wilson_interval(len(fired), clips),
         "heard_as": dict(Counter(fired).most_common(10)),
     }
 
@@ -146,7 +145,7 @@ def sentence_rates(rows: list[dict], heard_in: list[Heard], threshold: float, vo
         "vocabulary_words_held": held,
         "found": found,
         "recall": round(found / held, 4) if held else None,
-        "recall_interval_95": wilson(found, held),
+        "recall_interval_95": wilson_interval(found, held),
     }
 
 

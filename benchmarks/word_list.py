@@ -15,25 +15,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import sys
 from collections import Counter
 from pathlib import Path
 
-from seqrec.pipelines.core.metrics import error_rates
+from seqrec.pipelines.core.metrics import error_rates, wilson_interval
 from seqrec.pipelines.speech.transcriber import Transcriber
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEECH_COMMANDS = ROOT.parent / "shared" / "data" / "speech" / "speech_commands"
-
-
-def wilson(hits: int, total: int, z: float = 1.96) -> list[float]:
-    if not total:
-        return [math.nan, math.nan]
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return [round(centre - half, 4), round(centre + half, 4)]
 
 
 def test_clips() -> list[tuple[Path, str]]:
@@ -58,7 +48,7 @@ def score(texts: list[str], labels: list[str], words: list[str]) -> dict:
         "other_clips": len(other),
         "false_accepts": len(accepted),
         "false_accept_rate": round(len(accepted) / len(other), 4),
-        "false_accept_interval_95": wilson(len(accepted), len(other)),
+        "false_accept_interval_95": wilson_interval(len(accepted), len(other)),
         "accepted_as": dict(Counter(f"{label} -> {t}" for t, label in accepted).most_common()),
     }
 

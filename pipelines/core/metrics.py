@@ -1,8 +1,23 @@
-"""Word and character error rates (jiwer), in one vocabulary across training and evaluation."""
+"""Word and character error rates (jiwer), in one vocabulary across training and evaluation, and
+the confidence interval of a rate."""
 
 from __future__ import annotations
 
+import math
+
 import jiwer
+
+
+def wilson_interval(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of the rate ``hits / total`` (95% by default), rounded to 4
+    places; NaNs for no trials. Unlike the normal approximation it stays inside 0-1 and is honest
+    at 0 or ``total`` hits, which small test sets often have."""
+    if total == 0:
+        return (math.nan, math.nan)
+    p = hits / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return (round(centre - half, 4), round(centre + half, 4))
 
 
 def error_rates(references: list[str], hypotheses: list[str]) -> dict:
