@@ -48,8 +48,9 @@ from seqrec.features.audio.augment import noise_scale, noise_stretch
 from seqrec.features.audio.live import PacedFile
 from seqrec.models import DecodeOptions, read_bundle_config
 from seqrec.pipelines.core.metrics import error_rates, wilson_interval
-from seqrec.pipelines.core.operating_curve import ScoredClip, reliability
+from seqrec.pipelines.core.operating_curve import ScoredClip, kept_text, reliability
 from seqrec.pipelines.speech.corpora import room_noise_files, split_wuw_sessions, wuw_rows
+from seqrec.pipelines.speech.scoring import keep_vocabulary
 from seqrec.pipelines.speech.transcriber import Transcriber
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,38 +107,28 @@ def join_sentences(rows: list[dict], path: Path, sample_rate: int) -> list[tuple
     return spans
 
 
-Heard = list[tuple[str, float]]  # the words decoded with no threshold, each with its score
-
-
-def heard(record: dict) -> Heard:
-    return [(w["word"], w["score"]) for w in record.get("words", [])]
-
-
-def kept(words: Heard, threshold: float) -> list[str]:
-    return [word for word, score in words if score >= threshold]
-
-
-def wake_word_rates(texts: list[str], clips: int) -> dict:
+def wake_word_rates(texts: list[str]) -> dict:
     """Wake words alone, none a word of the model: a clip with any text out is a false accept."""
     fired = [text for text in texts if text]
     return {
-        "clips": clips,
+        "clips": len(texts),
         "false_accepts": len(fired),
-        "rate": round(len(fired) / clips, 4),
-        "interval_95": wilson_interval(len(fired), clips),
+        "rate": round(len(fired) / len(texts), 4),
+        "interval_95": wilson_interval(len(fired), len(texts)),
         "heard_as": dict(Counter(fired).most_common(10)),
     }
 
 
-def sentence_rates(rows: list[dict], heard_in: list[Heard], threshold: float, vocabulary: set[str]) -> dict:
+def sentence_rates(sentences: list[ScoredClip], threshold: float) -> dict:
+    """A word out that its sentence's reference (the vocabulary words its transcript holds) does not
+    hold is a false accept; recall is the share of those words that come out."""
     false_words, held, found = Counter(), 0, 0
-    for row, words in zip(rows, heard_in, strict=True):
-        truth, out = Counter(row["text"].split()), Counter(kept(words, threshold))
+    for sentence in sentences:
+        truth, out = Counter(sentence.reference.split()), Counter(kept_text(sentence, threshold).split())
         false_words.update(out - truth)
-        expected = Counter({w: n for w, n in truth.items() if w in vocabulary})
-        held += sum(expected.values())
-        found += sum((out & expected).values())
-    minutes = sum(row["seconds"] for row in rows) / 60
+        held += sum(truth.values())
+        found += sum((out & truth).values())
+    minutes = sum(sentence.seconds for sentence in sentences) / 60
     return {
         "false_accepts": sum(false_words.values()),
         "per_minute": round(sum(false_words.values()) / minutes, 3),
@@ -150,25 +141,27 @@ def sentence_rates(rows: list[dict], heard_in: list[Heard], threshold: float, vo
 
 
 def stream_sentences(
-    transcriber: Transcriber, rows: list[dict], sample_rate: int
-) -> tuple[list[Heard], dict]:
+    transcriber: Transcriber, rows: list[dict], sample_rate: int, vocabulary: set[str]
+) -> tuple[list[ScoredClip], dict]:
     """The sentences through the live path as one file: each word out goes to the sentence whose
-    span holds its middle (a word in a gap, to the sentence before). Sets each row's ``seconds``."""
+    span holds its middle (a word in a gap, to the sentence before)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "sentences.wav"
         spans = join_sentences(rows, path, sample_rate)
         records = list(transcriber.transcribe_live(PacedFile(path, STREAM_SPEED), str(path)))
-    out: list[Heard] = [[] for _ in rows]
+    heard: list[list[tuple[str, float]]] = [[] for _ in rows]
     starts = np.array([start for start, _ in spans])
     for record in records:
         for word in record.get("words", []):
             middle = (word["start"] + word["end"]) / 2  # live rows' word times are the stream's
-            out[max(0, int(np.searchsorted(starts, middle, side="right")) - 1)].append(
+            heard[max(0, int(np.searchsorted(starts, middle, side="right")) - 1)].append(
                 (word["word"], word["score"])
             )
-    for row, (start, end) in zip(rows, spans, strict=True):
-        row["seconds"] = end - start
-    return out, {
+    sentences = [
+        ScoredClip(keep_vocabulary(row["text"], vocabulary), tuple(words), end - start)
+        for row, words, (start, end) in zip(rows, heard, spans, strict=True)
+    ]
+    return sentences, {
         "sentences": len(rows),
         "minutes": round(sum(end - start for start, end in spans) / 60, 2),
         "utterances": len(records),
@@ -201,11 +194,8 @@ def main() -> int:
     clips = speech_commands_clips(args.split)
     paths, labels = [p for p, _ in clips], [label for _, label in clips]
     records = list(everything.transcribe_paths(paths))
-    clean = [heard(r) for r in records]
-    scored = [
-        ScoredClip(label if label in vocabulary else "", tuple(words), r.get("duration", 0.0))
-        for words, r, label in zip(clean, records, labels, strict=True)
-    ]
+    references = [label if label in vocabulary else "" for label in labels]
+    clean = [ScoredClip.from_record(ref, r) for ref, r in zip(references, records, strict=True)]
 
     wuw = [
         r
@@ -221,26 +211,29 @@ def main() -> int:
         noises = [load_audio(str(f), rate) for f in room_noise_files(noise_rows, folder, rate)]
     audio = [load_audio(p, rate) for p in paths]
     in_noise = {
-        snr: [heard(everything.transcribe_array(noisy(a, noises, snr, rng), rate)) for a in audio]
+        snr: [
+            ScoredClip.from_record(ref, everything.transcribe_array(noisy(a, noises, snr, rng), rate))
+            for ref, a in zip(references, audio, strict=True)
+        ]
         for snr in args.snr
     }
-    alone = [r for r in wuw if r["kind"] == "wake word"]
-    alone_heard = [heard(r) for r in everything.transcribe_paths([r["audio_filepath"] for r in alone])]
-    sentences = [dict(r) for r in wuw if r["kind"] == "sentence"]
-    sentences_heard, stream = stream_sentences(everything, sentences, rate)
+    alone = [
+        ScoredClip.from_record("", r)  # no wake word is a word of the model
+        for r in everything.transcribe_paths([r["audio_filepath"] for r in wuw if r["kind"] == "wake word"])
+    ]
+    sentences, stream = stream_sentences(
+        everything, [r for r in wuw if r["kind"] == "sentence"], rate, vocabulary
+    )
 
     def at(threshold: float) -> dict:
-        fired = [" ".join(kept(words, threshold)) for words in alone_heard]
         return {
-            "clean": clip_rates([" ".join(kept(w, threshold)) for w in clean], labels, vocabulary),
+            "clean": clip_rates([kept_text(c, threshold) for c in clean], labels, vocabulary),
             "noise": {
-                f"{snr:g} dB": clip_rates(
-                    [" ".join(kept(w, threshold)) for w in heard_in], labels, vocabulary
-                )
-                for snr, heard_in in in_noise.items()
+                f"{snr:g} dB": clip_rates([kept_text(c, threshold) for c in noisy_clips], labels, vocabulary)
+                for snr, noisy_clips in in_noise.items()
             },
-            "wuw_wake_words_alone": wake_word_rates(fired, len(alone)),
-            "wuw_sentences_streamed": sentence_rates(sentences, sentences_heard, threshold, vocabulary),
+            "wuw_wake_words_alone": wake_word_rates([kept_text(c, threshold) for c in alone]),
+            "wuw_sentences_streamed": sentence_rates(sentences, threshold),
         }
 
     result = {
@@ -255,7 +248,7 @@ def main() -> int:
         "noise_files_seconds": round(sum(len(n) for n in noises) / rate, 1),
         "wuw_sessions": len({r["session"] for r in wuw}),
         "wuw_sentences_stream": stream,
-        "calibration": reliability(scored),
+        "calibration": reliability(clean),
         "at_threshold": {f"{t:g}": at(t) for t in thresholds},
     }
     listed = [w.strip() for w in args.words.split(",") if w.strip()]

@@ -32,7 +32,9 @@ from speech_rejection import (  # this script's folder is on sys.path when it ru
 )
 
 from seqrec.models import read_bundle_config
+from seqrec.pipelines.core.operating_curve import ScoredClip
 from seqrec.pipelines.speech.corpora import split_wuw_sessions, wuw_rows
+from seqrec.pipelines.speech.scoring import keep_vocabulary
 from seqrec.pipelines.speech.transcriber import Transcriber
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,12 +61,11 @@ def main() -> int:
 
     alone = [(r, rec) for r, rec in zip(rows, records, strict=True) if r["kind"] == "wake word"]
     sentences = [
-        {**r, "seconds": soundfile.info(r["audio_filepath"]).duration}
-        for r in rows
-        if r["kind"] == "sentence"
-    ]
-    heard = [
-        [(word, 1.0) for word in rec.get("text", "").split()]  # the words transcribe printed
+        ScoredClip(  # the words transcribe printed, each counting as kept
+            keep_vocabulary(r["text"], vocabulary),
+            tuple((word, 1.0) for word in rec.get("text", "").split()),
+            soundfile.info(r["audio_filepath"]).duration,
+        )
         for r, rec in zip(rows, records, strict=True)
         if r["kind"] == "sentence"
     ]
@@ -74,11 +75,11 @@ def main() -> int:
         "split": args.split,
         "sessions": len({r["session"] for r in rows}),
         "errors": sum("error" in rec for rec in records),
-        "wake_words_alone": wake_word_rates([rec.get("text", "") for _, rec in alone], len(alone)),
+        "wake_words_alone": wake_word_rates([rec.get("text", "") for _, rec in alone]),
         "sentences": {
             "clips": len(sentences),
-            "minutes": round(sum(r["seconds"] for r in sentences) / 60, 2),
-            **sentence_rates(sentences, heard, 0.0, vocabulary),
+            "minutes": round(sum(c.seconds for c in sentences) / 60, 2),
+            **sentence_rates(sentences, 0.0),
         },
     }
     print(json.dumps(result, indent=1))

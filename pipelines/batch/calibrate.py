@@ -74,9 +74,7 @@ def calibrate(
         if "error" in result:
             errors += 1
             continue
-        clips.append(
-            ScoredClip(reference, tuple((w["word"], w["score"]) for w in result["words"]), result["duration"])
-        )
+        clips.append(ScoredClip.from_record(reference, result))
     try:
         slope, offset = fit_calibration(clips)
     except ValueError as error:

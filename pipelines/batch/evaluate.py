@@ -142,11 +142,7 @@ def _score_speech(model, manifest, device, runtime, decode, emit: Callable[[dict
     paths = (row["audio_filepath"] for row in rows)
     for reference, result in zip(references, transcriber.transcribe_paths(paths), strict=False):
         if sweep and "error" not in result:
-            clips.append(
-                ScoredClip(
-                    reference, tuple((w["word"], w["score"]) for w in result["words"]), result["duration"]
-                )
-            )
+            clips.append(ScoredClip.from_record(reference, result))
             result = _at_threshold(result, operating.rejection_threshold)
         results.append({**result, "reference": reference})
         emit(results[-1])

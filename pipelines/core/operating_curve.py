@@ -27,6 +27,12 @@ class ScoredClip:
     words: tuple[tuple[str, float], ...]  # every word decoded, with its score, in order
     seconds: float
 
+    @classmethod
+    def from_record(cls, reference: str, record: dict) -> ScoredClip:
+        """A transcription record's words (decoded with no threshold) and duration, with ``reference``."""
+        words = tuple((w["word"], w["score"]) for w in record.get("words", []))
+        return cls(reference, words, record.get("duration", 0.0))
+
 
 def kept_text(clip: ScoredClip, threshold: float) -> str:
     return " ".join(word for word, score in clip.words if score >= threshold)
