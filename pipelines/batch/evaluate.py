@@ -170,15 +170,9 @@ def _score_speech(model, manifest, device, runtime, decode, emit: Callable[[dict
 
 def _at_threshold(result: dict, threshold: float) -> dict:
     """A record decoded with no threshold, as it reads with one: the words under it rejected."""
-    from seqrec.pipelines.speech.stages import transcript_score
+    from seqrec.pipelines.speech.stages import transcript_of
 
-    words = [w for w in result["words"] if w["score"] >= threshold]
-    return {
-        **result,
-        "text": " ".join(w["word"] for w in words),
-        "score": transcript_score(words),
-        "words": words,
-    }
+    return {**result, **transcript_of([w for w in result["words"] if w["score"] >= threshold])}
 
 
 def _score_hands(

@@ -177,13 +177,7 @@ class CTCRecognize(Stage):
                     for w in self._decode_words(item_log_probs[:length], samples[i].get("duration"))
                 ]
                 words = [_without_kept(w) for w in decoded if w["kept"]]
-                results[i] = {
-                    **samples[i],
-                    "text": " ".join(w["word"] for w in words),
-                    "score": transcript_score(words),
-                    "words": words,
-                    "decoded_words": decoded,
-                }
+                results[i] = {**samples[i], **transcript_of(words), "decoded_words": decoded}
         return results
 
     def _decode_words(self, log_probs: np.ndarray, duration: float | None) -> list[dict]:
@@ -219,6 +213,11 @@ def listed_words(words: Sequence[str], vocabulary: Sequence[str]) -> list[str]:
         if word not in vocabulary:
             raise ValueError(f"the word {word!r} is not in this model's vocabulary ({', '.join(vocabulary)})")
     return listed
+
+
+def transcript_of(words: list[dict]) -> dict:
+    """``text``, ``score`` and ``words`` of a transcript made of ``words`` (those kept)."""
+    return {"text": " ".join(w["word"] for w in words), "score": transcript_score(words), "words": words}
 
 
 def transcript_score(words: list[dict]) -> float:
