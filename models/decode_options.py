@@ -19,6 +19,10 @@ class DecodeOptions:
     beam_threshold: float = 25.0
     word_score: float = 0.0  # added per word: below 0 discourages insertions
     lm_weight: float = 0.0  # weight of the word bigram (0: lexicon only)
+    # Added per filler (other speech) on top of word_score, for a bundle that has one: below 0 the
+    # search gives a stretch of speech to one of the model's words more readily (recall, against
+    # false accepts).
+    filler_score: float = 0.0
     rejection_threshold: float = 0.0  # words whose score is below this are dropped
     # A word's raw score (its characters' mean probability) mapped to the probability that the word
     # is right, sigmoid(slope * logit(raw) + offset), as ``seqrec calibrate`` fitted it on dev;
@@ -29,7 +33,7 @@ class DecodeOptions:
     def __post_init__(self):
         if self.method not in ("greedy", "beam"):
             raise ValueError(f"decode method must be 'greedy' or 'beam', not {self.method!r}")
-        for name in ("calibration_slope", "calibration_offset", "rejection_threshold"):
+        for name in ("calibration_slope", "calibration_offset", "rejection_threshold", "filler_score"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"decode {name} must be a finite number, not {getattr(self, name)!r}")
 

@@ -57,11 +57,20 @@ class LexiconBeamDecoder:
     ----------
     tokenizer : the model's characters; its word separator marks word ends
     vocabulary : the words that may be output
-    options : beam size, word score, LM weight
+    options : beam size, word score, LM weight, filler score
     bigram : ``word_bigram`` table, used when ``options.lm_weight`` > 0
+    filler : the word among ``vocabulary`` that stands for other speech, which
+        ``options.filler_score`` is added to
     """
 
-    def __init__(self, tokenizer: CharTokenizer, vocabulary: list[str], options: DecodeOptions, bigram=None):
+    def __init__(
+        self,
+        tokenizer: CharTokenizer,
+        vocabulary: list[str],
+        options: DecodeOptions,
+        bigram=None,
+        filler: str = "",
+    ):
         try:
             from flashlight.lib.text import decoder as fl
         except ImportError:
@@ -69,9 +78,12 @@ class LexiconBeamDecoder:
         self.tokenizer = tokenizer
         self.words = list(vocabulary)
         self.separator = separator = tokenizer.separator_id
-        self.language_model = (
-            _bigram_lm(fl, np.asarray(bigram)) if bigram is not None and options.lm_weight else fl.ZeroLM()
-        )
+        bonus = np.zeros(len(self.words) + 1)  # per word, and the utterance's end
+        if options.filler_score and filler in self.words:
+            bonus[self.words.index(filler)] = options.filler_score
+        table = np.asarray(bigram) * options.lm_weight if bigram is not None and options.lm_weight else None
+        # flashlight scales what the LM says by its lm_weight: ours is already in the table, so 1.
+        self.language_model = _word_lm(fl, table, bonus) if table is not None or bonus.any() else fl.ZeroLM()
         start = self.language_model.start(False)
         trie = fl.Trie(len(tokenizer), separator)
         for word_index, word in enumerate(vocabulary):
@@ -84,7 +96,7 @@ class LexiconBeamDecoder:
             beam_size=options.beam_size,
             beam_size_token=len(tokenizer),
             beam_threshold=options.beam_threshold,
-            lm_weight=options.lm_weight,
+            lm_weight=1.0,
             word_score=options.word_score + WORD_TIE_BREAK,
             unk_score=-math.inf,
             sil_score=0.0,
@@ -135,11 +147,12 @@ class LexiconBeamDecoder:
         return words
 
 
-def _bigram_lm(fl, table: np.ndarray):
-    """A word bigram as a flashlight LM (defined here: flashlight-text is an optional import)."""
-    boundary = len(table) - 1
+def _word_lm(fl, table: np.ndarray | None, bonus: np.ndarray):
+    """A flashlight LM (defined here: flashlight-text is an optional import) that scores a word by
+    ``table`` (a weighted ``word_bigram``, or none) plus its ``bonus``."""
+    boundary = len(bonus) - 1
 
-    class BigramLM(fl.LM):
+    class WordLM(fl.LM):
         def __init__(self):
             fl.LM.__init__(self)
             self.last_word = {}  # LMState -> the word that led to it
@@ -152,9 +165,11 @@ def _bigram_lm(fl, table: np.ndarray):
         def score(self, state, word):
             child = state.child(word)
             self.last_word.setdefault(child, word)
-            return child, float(table[self.last_word[state], word])
+            pair = float(table[self.last_word[state], word]) if table is not None else 0.0
+            return child, pair + float(bonus[word])
 
         def finish(self, state):
-            return state, float(table[self.last_word[state], boundary])
+            pair = float(table[self.last_word[state], boundary]) if table is not None else 0.0
+            return state, pair
 
-    return BigramLM()
+    return WordLM()

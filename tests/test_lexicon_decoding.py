@@ -119,3 +119,22 @@ def test_the_same_emissions_decode_the_same_way_every_time():
     # A fresh copy each time: the outcome followed the memory the decoder's hypotheses got.
     outcomes = {tuple(w["word"] for w in decoder.decode_words(emissions.copy(), 0.03)) for _ in range(40)}
     assert len(outcomes) == 1
+
+
+def test_a_filler_score_below_0_gives_a_stretch_to_a_word_rather_than_to_other_speech():
+    """The filler ("#", other speech) and "go" both fit the stretch, the filler a little better:
+    the filler's own score moves that choice, and the words' common score does not."""
+    words = [*VOCABULARY, "#"]
+    tokenizer = CharTokenizer.from_texts(words)
+    probs = np.full((6, len(tokenizer)), 1e-3)
+    probs[:, 0] = 0.9  # blank
+    probs[1, [0, tokenizer.encode("#")[0], tokenizer.encode("g")[0]]] = (0.04, 0.6, 0.35)
+    probs[3, [0, tokenizer.encode("o")[0]]] = (0.55, 0.4)
+
+    def decode(**options) -> list[str]:
+        decoder = LexiconBeamDecoder(tokenizer, words, DecodeOptions(method="beam", **options), filler="#")
+        return [w["word"] for w in decoder.decode_words(np.log(probs), 0.03)]
+
+    assert decode() == ["#"]
+    assert decode(word_score=2.0) == ["#"]
+    assert decode(filler_score=-3.0) == ["go"]

@@ -146,8 +146,9 @@ class CTCRecognize(Stage):
         if self.decode.method == "beam":
             lm = bundle.config.get("language_model", {}).get("bigram")
             try:
-                words = lexicon_words(bundle.config["vocabulary"], bundle.config.get("filler", ""))
-                self._beam = LexiconBeamDecoder(bundle.tokenizer, words, self.decode, lm)
+                filler = bundle.config.get("filler", "")
+                words = lexicon_words(bundle.config["vocabulary"], filler)
+                self._beam = LexiconBeamDecoder(bundle.tokenizer, words, self.decode, lm, filler)
             except ImportError as error:
                 if decode is not None:  # asked for by the caller: say so and stop
                     raise
