@@ -45,6 +45,7 @@ light-check:
 model: venv
 	$(BIN)/python scripts/build_digits_commands.py
 	$(BIN)/python scripts/make_synthetic_speech.py
+	$(BIN)/python scripts/make_synthetic_speech.py --out data/synthetic-carriers --per-word 0 --sequences 0 --oov 0 --carriers 2000
 	$(BIN)/python scripts/build_commands.py
 
 clean:

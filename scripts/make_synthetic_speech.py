@@ -10,7 +10,8 @@ Up to four parts, each with its own manifest under --out, and manifest.jsonl hol
   oov.jsonl        --oov clips of words outside the vocabulary, marked "in_vocabulary": false
   carriers.jsonl   --carriers sentences holding vocabulary words among other words ("turn the
                    window on", "i work on the table project"; CARRIERS); none by default:
-                   only configs/commands-carriers.yaml trains on them, from their own --out
+                   configs/commands-16k.yaml (the shipped commands) and commands-carriers.yaml
+                   train on them, from their own --out (data/synthetic-carriers)
 Every clip is drawn from --seed; a rerun with the same options skips the clips already written.
 Needs: apt-get install espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
 Exit code 0 when every clip was rendered, 1 when some failed (the rest written), 2 when no engine
@@ -185,7 +186,7 @@ def main() -> int:
         "--carriers",
         type=int,
         default=0,
-        help="sentences holding vocabulary words among others (configs/commands-carriers.yaml)",
+        help="sentences holding vocabulary words among others (configs/commands-16k.yaml)",
     )
     args = parser.parse_args()
     if min(args.per_word, args.sequences, args.oov, args.carriers) < 0:

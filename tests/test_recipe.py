@@ -14,7 +14,12 @@ def test_bundled_recipe_loads_by_name_into_frozen_dataclasses():
 
 
 @pytest.mark.parametrize(
-    "stages", [("digits-commands-real", "digits-commands"), ("commands-real", "commands")]
+    "stages",
+    [
+        ("digits-commands-real", "digits-commands"),
+        ("commands-real", "commands"),
+        ("digits-commands", "commands-16k"),  # the shipped commands since issue 14
+    ],
 )
 def test_each_shipped_model_starts_from_a_stage_with_its_features_and_dims(stages):
     first, second = (load_recipe(name) for name in stages)
