@@ -78,12 +78,15 @@ class LexiconBeamDecoder:
         self.tokenizer = tokenizer
         self.words = list(vocabulary)
         self.separator = separator = tokenizer.separator_id
-        bonus = np.zeros(len(self.words) + 1)  # per word, and the utterance's end
+        # What a word adds to a hypothesis beside the acoustics, by the word before it (the last row
+        # and column: an utterance's start and end): the weighted bigram, and the filler's score
+        # whatever came before it. flashlight scales what the LM says by its lm_weight, so 1 below.
+        n = len(self.words)
+        use_bigram = bigram is not None and options.lm_weight
+        table = np.asarray(bigram, float) * options.lm_weight if use_bigram else np.zeros((n + 1, n + 1))
         if options.filler_score and filler in self.words:
-            bonus[self.words.index(filler)] = options.filler_score
-        table = np.asarray(bigram) * options.lm_weight if bigram is not None and options.lm_weight else None
-        # flashlight scales what the LM says by its lm_weight: ours is already in the table, so 1.
-        self.language_model = _word_lm(fl, table, bonus) if table is not None or bonus.any() else fl.ZeroLM()
+            table[:, self.words.index(filler)] += options.filler_score
+        self.language_model = _bigram_lm(fl, table) if table.any() else fl.ZeroLM()
         start = self.language_model.start(False)
         trie = fl.Trie(len(tokenizer), separator)
         for word_index, word in enumerate(vocabulary):
@@ -147,12 +150,11 @@ class LexiconBeamDecoder:
         return words
 
 
-def _word_lm(fl, table: np.ndarray | None, bonus: np.ndarray):
-    """A flashlight LM (defined here: flashlight-text is an optional import) that scores a word by
-    ``table`` (a weighted ``word_bigram``, or none) plus its ``bonus``."""
-    boundary = len(bonus) - 1
+def _bigram_lm(fl, table: np.ndarray):
+    """A word bigram as a flashlight LM (defined here: flashlight-text is an optional import)."""
+    boundary = len(table) - 1
 
-    class WordLM(fl.LM):
+    class BigramLM(fl.LM):
         def __init__(self):
             fl.LM.__init__(self)
             self.last_word = {}  # LMState -> the word that led to it
@@ -165,11 +167,9 @@ def _word_lm(fl, table: np.ndarray | None, bonus: np.ndarray):
         def score(self, state, word):
             child = state.child(word)
             self.last_word.setdefault(child, word)
-            pair = float(table[self.last_word[state], word]) if table is not None else 0.0
-            return child, pair + float(bonus[word])
+            return child, float(table[self.last_word[state], word])
 
         def finish(self, state):
-            pair = float(table[self.last_word[state], boundary]) if table is not None else 0.0
-            return state, pair
+            return state, float(table[self.last_word[state], boundary])
 
-    return WordLM()
+    return BigramLM()
