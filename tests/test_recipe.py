@@ -18,7 +18,8 @@ def test_bundled_recipe_loads_by_name_into_frozen_dataclasses():
     [
         ("digits-commands-real", "digits-commands"),
         ("commands-real", "commands"),
-        ("digits-commands", "commands-16k"),  # the shipped commands since issue 14
+        ("digits-commands", "commands-16k"),  # the shipped commands since issue 14: stage 1
+        ("commands-16k", "commands-16k-tune"),  # ... and stage 2
     ],
 )
 def test_each_shipped_model_starts_from_a_stage_with_its_features_and_dims(stages):
