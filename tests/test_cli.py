@@ -135,7 +135,7 @@ def test_bundled_model_recognises_the_fixture_clips(bundled_model, fixture_manif
 def test_the_commands_model_rejects_words_outside_its_vocabulary(data_dir, capsys):
     # One test speaker saying "stop" and "bird": the word in the vocabulary is recognised, the
     # other gives empty text and score 0 instead of the nearest word. (The same speaker's "tree",
-    # one sound from "three", comes out as "three" at 0.59: one of the 5 test false accepts of 13
+    # one sound from "three", comes out as "three" at 0.68: one of the 5 test false accepts of 13
     # the README reports.)
     paths = [str(data_dir / name) for name in (STOP, "sc_bird_0fa1e7a9_nohash_0.flac")]
     assert main(["transcribe", *paths, "--model", "commands", "--format", "jsonl"]) == 0
