@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -253,6 +254,9 @@ def main() -> int:
                 k: curve[k] for k in ("wanted_clips", "other_clips", "other_hours")
             }
             result["ece"], result["scored_words"] = calibration["ece"], calibration["words"]
+            # The README shows this mix's curve and reliability: they come from the build, not by hand.
+            for png in ("miss-false-accept", "reliability"):
+                shutil.copyfile(out_dir / f"{png}.png", ROOT / "docs" / f"{png}-{TARGET.name}.png")
         config["metrics"][name] = result
     # The bundle speaks for the shipped name and the recipe file (a run may start from a copy of it).
     config["name"], config["description"] = TARGET.name, recipe.description
